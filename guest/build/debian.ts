@@ -1,0 +1,194 @@
+// Debian's side of the guest build: the cross toolchain from Debian packages, and the
+// upstream source tarballs from Debian's source archive, found through apt itself so the
+// machine's own mirror configuration is used and nothing else is contacted.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ToolchainPart {
+  /** Debian package that provides it. */
+  pkg: string;
+  /** A file whose presence shows the package is installed. */
+  file: string;
+}
+
+export const TOOLCHAIN: ToolchainPart[] = [
+  { pkg: 'clang-16', file: '/usr/lib/llvm-16/bin/clang' },
+  { pkg: 'lld-16', file: '/usr/lib/llvm-16/bin/wasm-ld' },
+  { pkg: 'llvm-16', file: '/usr/lib/llvm-16/bin/llvm-ar' },
+  { pkg: 'wasi-libc', file: '/usr/lib/wasm32-wasi/libc.a' },
+  { pkg: 'libclang-rt-16-dev-wasm32', file: '/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a' },
+  // The build Python: same 3.11 bytecode as the guest (freezes modules, compiles the stdlib).
+  { pkg: 'python3.11', file: '/usr/bin/python3.11' },
+  { pkg: 'make', file: '/usr/bin/make' },
+  { pkg: 'bzip2', file: '/bin/bzip2' },
+];
+
+export const BUILD_PYTHON = '/usr/bin/python3.11';
+
+export interface SourceTarball {
+  /** Debian source package whose orig tarball this is. */
+  pkg: string;
+  file: string;
+  sha256: string;
+}
+
+export const SOURCES = {
+  cpython: {
+    pkg: 'python3.11',
+    file: 'python3.11_3.11.2.orig.tar.gz',
+    sha256: '2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849',
+  },
+  zlib: {
+    pkg: 'zlib',
+    file: 'zlib_1.2.13.dfsg.orig.tar.bz2',
+    sha256: '71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1',
+  },
+} satisfies Record<string, SourceTarball>;
+
+export class GuestBuildError extends Error {}
+
+type Log = (line: string) => void;
+
+/** Installs missing toolchain packages with apt-get, or says exactly what to install. */
+export function ensureToolchain(log: Log): void {
+  const missing = TOOLCHAIN.filter((t) => !existsSync(t.file));
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((t) => t.pkg))];
+  const isRoot = process.getuid?.() === 0;
+  const sudo = !isRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
+  if (!isRoot && !sudo) {
+    throw new GuestBuildError(
+      `the guest build needs Debian packages that are not installed: ${pkgs.join(' ')}\n` +
+        `install them with: sudo apt-get install -y ${pkgs.join(' ')}`,
+    );
+  }
+  log(`installing Debian packages: ${pkgs.join(' ')}`);
+  const run = (args: string[]) => {
+    const [cmd, ...rest] = sudo ? ['sudo', '-n', ...args] : args;
+    const r = spawnSync(cmd!, rest, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) {
+      throw new GuestBuildError(`${args.join(' ')} failed:\n${(r.stderr || r.stdout || '').trim().slice(-2000)}`);
+    }
+  };
+  run(['apt-get', 'update']);
+  run(['apt-get', 'install', '-y', '--no-install-recommends', ...pkgs]);
+  const still = TOOLCHAIN.filter((t) => !existsSync(t.file));
+  if (still.length) {
+    throw new GuestBuildError(`after apt-get install, still missing: ${still.map((t) => t.file).join(', ')}`);
+  }
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * deb-src entries for the machine's own Debian mirrors: every `deb` entry of this
+ * release (codename, -updates, -security) becomes a `deb-src` one. Other vendors'
+ * repositories are left out (they serve no sources and would fail `apt-get update`).
+ */
+export function debSrcEntries(codename: string, files: { name: string; text: string }[]): string {
+  const suiteOk = (s: string) => s === codename || s.startsWith(`${codename}-`);
+  const out: string[] = [];
+  for (const { name, text } of files) {
+    if (name.endsWith('.sources')) {
+      for (const stanza of text.split(/\n\s*\n/)) {
+        const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'mi').exec(stanza)?.[1]?.trim() ?? '';
+        const types = field('Types').split(/\s+/);
+        const suites = field('Suites').split(/\s+/).filter(Boolean);
+        if (!types.includes('deb') || suites.length === 0 || !suites.every(suiteOk)) continue;
+        const keep = stanza
+          .split('\n')
+          .filter((l) => !l.startsWith('#') && l.trim() !== '')
+          .map((l) => (/^Types:/i.test(l) ? 'Types: deb-src' : l));
+        out.push(keep.join('\n'));
+      }
+    } else if (name.endsWith('.list')) {
+      const lines = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('deb '))
+        .map((l) => l.replace(/^deb /, 'deb-src '))
+        .filter((l) => {
+          const words = l.replace(/\[[^\]]*\]/, '').split(/\s+/);
+          return words[2] !== undefined && suiteOk(words[2]);
+        });
+      if (lines.length) out.push(lines.join('\n'));
+    }
+  }
+  return out.join('\n\n') + '\n';
+}
+
+function systemAptSources(): { name: string; text: string }[] {
+  const files: { name: string; text: string }[] = [];
+  if (existsSync('/etc/apt/sources.list')) files.push({ name: 'sources.list', text: readFileSync('/etc/apt/sources.list', 'utf8') });
+  const dir = '/etc/apt/sources.list.d';
+  if (existsSync(dir)) {
+    for (const name of readdirSync(dir).sort()) files.push({ name, text: readFileSync(join(dir, name), 'utf8') });
+  }
+  return files;
+}
+
+function codename(): string {
+  const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const name = /^VERSION_CODENAME=(.*)$/m.exec(osRelease)?.[1]?.replace(/"/g, '');
+  if (!name) throw new GuestBuildError('cannot tell the Debian release: /etc/os-release has no VERSION_CODENAME');
+  return name;
+}
+
+/** Downloads the orig tarballs into `dir` (skipped when present with the right hash). */
+export async function fetchSources(dir: string, aptDir: string, log: Log): Promise<Record<keyof typeof SOURCES, string>> {
+  mkdirSync(dir, { recursive: true });
+  const paths = {} as Record<keyof typeof SOURCES, string>;
+  const needed: (keyof typeof SOURCES)[] = [];
+  for (const key of Object.keys(SOURCES) as (keyof typeof SOURCES)[]) {
+    const src = SOURCES[key];
+    paths[key] = join(dir, src.file);
+    if (!(existsSync(paths[key]) && sha256File(paths[key]) === src.sha256)) needed.push(key);
+  }
+  if (needed.length === 0) return paths;
+  if (!existsSync('/usr/bin/apt-get')) throw new GuestBuildError('apt-get is needed to locate Debian source packages');
+
+  // A private apt state: the system's configuration is read, never changed.
+  mkdirSync(join(aptDir, 'lists', 'partial'), { recursive: true });
+  mkdirSync(join(aptDir, 'cache', 'archives', 'partial'), { recursive: true });
+  mkdirSync(join(aptDir, 'parts'), { recursive: true });
+  writeFileSync(join(aptDir, 'parts', 'deb-src.sources'), debSrcEntries(codename(), systemAptSources()));
+  const opts = [
+    '-o', `Dir::Etc::SourceList=/dev/null`,
+    '-o', `Dir::Etc::SourceParts=${join(aptDir, 'parts')}`,
+    '-o', `Dir::State::Lists=${join(aptDir, 'lists')}`,
+    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o', 'Debug::NoLocking=1',
+    '-o', 'APT::Sandbox::User=root',
+  ];
+  log('reading the Debian source index (apt-get update on a private list)');
+  const update = spawnSync('apt-get', [...opts, 'update'], { encoding: 'utf8' });
+  if (update.status !== 0) throw new GuestBuildError(`apt-get update (source index) failed:\n${update.stderr.slice(-2000)}`);
+  for (const key of needed) {
+    const src = SOURCES[key];
+    const uris = execFileSync('apt-get', [...opts, 'source', '--print-uris', src.pkg], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const line = uris.split('\n').find((l) => l.includes(` ${src.file} `));
+    const url = line?.match(/^'([^']+)'/)?.[1];
+    if (!url) throw new GuestBuildError(`Debian's ${src.pkg} source package does not list ${src.file}`);
+    log(`downloading ${src.file}`);
+    const res = await fetch(url);
+    if (!res.ok) throw new GuestBuildError(`downloading ${src.file} failed: HTTP ${res.status}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    const got = createHash('sha256').update(body).digest('hex');
+    if (got !== src.sha256) throw new GuestBuildError(`${src.file}: sha256 ${got}, expected ${src.sha256}`);
+    writeFileSync(`${paths[key]}.partial`, body);
+    renameSync(`${paths[key]}.partial`, paths[key]);
+  }
+  return paths;
+}

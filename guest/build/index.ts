@@ -1,0 +1,261 @@
+// The guest build: CPython 3.11 for wasm32-wasi from Debian's sources, linked with the
+// tooliscode shim, its stdlib packed, and pre-initialized with Wizer.
+//
+// Every step's output is cached under the tooliscode cache folder, keyed by a hash of
+// everything that step depends on (the pinned source hashes, the scripts, flags, shim,
+// guest Python and the previous steps' keys), so a repeat is a no-op and a change
+// rebuilds only the steps it touches.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { packageRoot } from '../../runtime/package-root.js';
+import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources } from './debian.js';
+
+export { GuestBuildError } from './debian.js';
+
+const GUEST_DIR = join(packageRoot(), 'guest');
+const SCRIPTS = join(GUEST_DIR, 'build');
+const STDLIB_ARCHIVE = 'python311.zip';
+const WIZER_FLAGS = ['--init-func', 'tic_snapshot_init', '--allow-wasi', '--inherit-env', 'false', '--wasm-bulk-memory', 'true'];
+
+export interface BaseGuest {
+  /** Folder holding the files below. */
+  dir: string;
+  /** CPython + shim, not pre-initialized: boots Python on every instantiation. */
+  coreWasm: string;
+  /** The Wizer snapshot: Python booted, common stdlib imported. */
+  snapshotWasm: string;
+  /** Read-only stdlib, mounted in the guest at /lib/python311.zip. */
+  stdlibZip: string;
+  info: GuestBuildInfo;
+}
+
+export interface GuestBuildInfo {
+  key: string;
+  python: string;
+  wizer: string;
+  sizes: { coreWasm: number; snapshotWasm: number; stdlibZip: number };
+  stdlib: { modules: number; sourceBytes: number };
+  preloadedModules: number;
+}
+
+export interface BuildGuestOptions {
+  /** Progress lines; default: stderr with a `tic guest:` prefix. */
+  log?: (line: string) => void;
+  /** Cache root; default `$TIC_CACHE_DIR` or `${XDG_CACHE_HOME:-~/.cache}/tooliscode`. */
+  cacheDir?: string;
+}
+
+export function cacheRoot(): string {
+  if (process.env.TIC_CACHE_DIR) return process.env.TIC_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'tooliscode');
+}
+
+function hash(...parts: (string | Uint8Array)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(typeof p === 'string' ? p : Buffer.from(p)).update('\0');
+  return h.digest('hex').slice(0, 16);
+}
+
+function fileHash(path: string): string {
+  return hash(readFileSync(path));
+}
+
+/** Hash of a folder's files (names and contents), in a stable order. */
+function treeHash(root: string): string {
+  const parts: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name === '__pycache__') continue;
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else parts.push(relative(root, full), fileHash(full));
+    }
+  };
+  walk(root);
+  return hash(...parts);
+}
+
+function wizerVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@bytecodealliance/wizer/package.json') as { version: string }).version;
+}
+
+function wizerBinary(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = `@bytecodealliance/wizer-${process.platform}-${process.arch}`;
+  try {
+    return join(dirname(require.resolve(`${pkg}/package.json`)), process.platform === 'win32' ? 'wizer.exe' : 'wizer');
+  } catch {
+    throw new GuestBuildError(`${pkg} is not installed (run npm ci); it provides the wizer binary`);
+  }
+}
+
+/** The cache keys of every step, computed from the repository's files alone (cheap). */
+export function guestKeys() {
+  const env = fileHash(join(SCRIPTS, 'env.sh'));
+  const zlib = hash('zlib', SOURCES.zlib.sha256, env, fileHash(join(SCRIPTS, 'build-zlib.sh')));
+  const cpython = hash('cpython', SOURCES.cpython.sha256, zlib, env, fileHash(join(SCRIPTS, 'build-cpython.sh')));
+  const link = hash('link', cpython, fileHash(join(SCRIPTS, 'link.sh')), fileHash(join(GUEST_DIR, 'shim', 'tic_shim.c')));
+  const stdlib = hash('stdlib', cpython, fileHash(join(SCRIPTS, 'pack-stdlib.py')), treeHash(join(GUEST_DIR, 'python')));
+  const snapshot = hash('snapshot', link, stdlib, wizerVersion(), fileHash(join(GUEST_DIR, 'shim', 'host-stub.wat')), WIZER_FLAGS.join(' '));
+  return { zlib, cpython, link, stdlib, snapshot };
+}
+
+function baseGuestAt(dir: string): BaseGuest {
+  return {
+    dir,
+    coreWasm: join(dir, 'core.wasm'),
+    snapshotWasm: join(dir, 'guest.wasm'),
+    stdlibZip: join(dir, STDLIB_ARCHIVE),
+    info: JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as GuestBuildInfo,
+  };
+}
+
+/** The base guest if it is already built and cached; no build, no side effects. */
+export function findBaseGuest(options: { cacheDir?: string } = {}): BaseGuest | undefined {
+  const dir = join(options.cacheDir ?? cacheRoot(), 'guest', guestKeys().snapshot);
+  return existsSync(join(dir, 'info.json')) ? baseGuestAt(dir) : undefined;
+}
+
+/** Runs a shell step with its output in a log file; on failure, shows the log's tail. */
+function runLogged(cmd: string, args: string[], env: Record<string, string>, logFile: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const out = createWriteStream(logFile);
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      out.end(() => {
+        if (code === 0) return resolvePromise();
+        const tail = readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
+        reject(new GuestBuildError(`${cmd} ${args.join(' ')} failed (exit ${code}); log: ${logFile}\n${tail}`));
+      });
+    });
+  });
+}
+
+/**
+ * Builds the base guest (the one used when no tools are given) or returns it from the
+ * cache. Safe to call from anything that needs a guest: it is a no-op when cached.
+ */
+export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseGuest> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`tic guest: ${line}\n`));
+  const root = options.cacheDir ?? cacheRoot();
+  const keys = guestKeys();
+  const finalDir = join(root, 'guest', keys.snapshot);
+  if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir);
+
+  const started = Date.now();
+  log(`building the base guest into ${finalDir} (first time only; cached afterwards)`);
+  const stepsDir = join(root, 'steps');
+  const logsDir = join(root, 'logs');
+  mkdirSync(stepsDir, { recursive: true });
+  mkdirSync(logsDir, { recursive: true });
+  const sysroot = join(root, 'sysroot');
+
+  /** Runs `produce` into a fresh folder unless the step's keyed folder is complete. */
+  const step = async (name: string, key: string, what: string, produce: (out: string, logFile: string) => Promise<void>) => {
+    const dir = join(stepsDir, `${name}-${key}`);
+    if (existsSync(join(dir, '.complete'))) {
+      log(`${name}: cached`);
+      return dir;
+    }
+    const t0 = Date.now();
+    const logFile = join(logsDir, `${name}-${key}.log`);
+    log(`${name}: ${what} (log: ${logFile})`);
+    const tmp = `${dir}.partial`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    await produce(tmp, logFile);
+    writeFileSync(join(tmp, '.complete'), new Date().toISOString());
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    log(`${name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return dir;
+  };
+
+  ensureToolchain(log);
+  const tarballs = await fetchSources(join(root, 'sources'), join(root, 'apt'), log);
+  const shEnv = { TIC_SYSROOT: sysroot };
+
+  const zlib = await step('zlib', keys.zlib, 'building zlib for wasm32-wasi', (out, logFile) =>
+    runLogged('bash', [join(SCRIPTS, 'build-zlib.sh')], { ...shEnv, ZLIB_TARBALL: tarballs.zlib, OUT: out, WORK: join(out, 'src') }, logFile),
+  );
+  const cpython = await step('cpython', keys.cpython, 'cross-building CPython 3.11.2 for wasm32-wasi (about 4 minutes on 2 cores)', (out, logFile) =>
+    runLogged(
+      'bash',
+      [join(SCRIPTS, 'build-cpython.sh')],
+      { ...shEnv, CPYTHON_TARBALL: tarballs.cpython, ZLIB_PREFIX: zlib, BUILD_PYTHON, OUT: out },
+      logFile,
+    ),
+  );
+  const link = await step('link', keys.link, 'linking the shim with libpython', (out, logFile) =>
+    runLogged('bash', [join(SCRIPTS, 'link.sh')], { ...shEnv, CPYTHON_BUILD: cpython, SHIM: join(GUEST_DIR, 'shim', 'tic_shim.c'), OUT: out }, logFile),
+  );
+  let stdlibStats = { modules: 0, sourceBytes: 0 };
+  const stdlib = await step('stdlib', keys.stdlib, 'packing the standard library', async (out, logFile) => {
+    await runLogged(BUILD_PYTHON, [join(SCRIPTS, 'pack-stdlib.py'), cpython, join(GUEST_DIR, 'python'), join(out, STDLIB_ARCHIVE)], {}, logFile);
+    const last = readFileSync(logFile, 'utf8').trim().split('\n').pop()!;
+    writeFileSync(join(out, 'stats.json'), last);
+  });
+  stdlibStats = JSON.parse(readFileSync(join(stdlib, 'stats.json'), 'utf8')) as typeof stdlibStats;
+
+  await step('snapshot', keys.snapshot, 'pre-initializing Python with Wizer', async (out, logFile) => {
+    // The snapshot pins the preopen layout: /lib (stdlib) then /workspace, the same
+    // order the runtime mounts them in.
+    const libDir = join(out, 'mnt', 'lib');
+    const wsDir = join(out, 'mnt', 'workspace');
+    mkdirSync(libDir, { recursive: true });
+    mkdirSync(wsDir, { recursive: true });
+    writeFileSync(join(libDir, STDLIB_ARCHIVE), readFileSync(join(stdlib, STDLIB_ARCHIVE)));
+    await runLogged(
+      wizerBinary(),
+      [
+        join(link, 'core.wasm'),
+        '-o', join(out, 'guest.wasm'),
+        ...WIZER_FLAGS,
+        '--mapdir', `/lib::${libDir}`,
+        '--mapdir', `/workspace::${wsDir}`,
+        '--preload', `tic=${join(GUEST_DIR, 'shim', 'host-stub.wat')}`,
+      ],
+      {},
+      logFile,
+    );
+    rmSync(join(out, 'mnt'), { recursive: true, force: true });
+  });
+
+  // Assemble the base guest: the three files the runtime needs, and what went in.
+  const tmp = `${finalDir}.partial`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const snapDir = join(stepsDir, `snapshot-${keys.snapshot}`);
+  writeFileSync(join(tmp, 'core.wasm'), readFileSync(join(link, 'core.wasm')));
+  writeFileSync(join(tmp, 'guest.wasm'), readFileSync(join(snapDir, 'guest.wasm')));
+  writeFileSync(join(tmp, STDLIB_ARCHIVE), readFileSync(join(stdlib, STDLIB_ARCHIVE)));
+  const preload = readFileSync(join(GUEST_DIR, 'python', '_tic', '_preload.py'), 'utf8');
+  const info: GuestBuildInfo = {
+    key: keys.snapshot,
+    python: '3.11.2',
+    wizer: wizerVersion(),
+    sizes: {
+      coreWasm: statSync(join(tmp, 'core.wasm')).size,
+      snapshotWasm: statSync(join(tmp, 'guest.wasm')).size,
+      stdlibZip: statSync(join(tmp, STDLIB_ARCHIVE)).size,
+    },
+    stdlib: stdlibStats,
+    preloadedModules: (preload.match(/"[a-z_.]+"/g) ?? []).length,
+  };
+  writeFileSync(join(tmp, 'info.json'), JSON.stringify(info, null, 2) + '\n');
+  rmSync(finalDir, { recursive: true, force: true });
+  mkdirSync(dirname(finalDir), { recursive: true });
+  renameSync(tmp, finalDir);
+  log(`base guest ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${finalDir}`);
+  return baseGuestAt(finalDir);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Links the tooliscode shim with the cross-built libpython into a WASI reactor module.
+# In: CPYTHON_BUILD (the tree of build-cpython.sh), SHIM (tic_shim.c). Out: OUT/core.wasm.
+source "$(dirname "$0")/env.sh"
+: "${CPYTHON_BUILD:?}" "${SHIM:?}" "${OUT:?}"
+mkdir -p "$OUT"
+cd "$CPYTHON_BUILD"
+makevar() { make -s --no-print-directory -f Makefile -f - "print-$1" <<<'print-%: ; @echo $($*)'; }
+$WASI_CC -O2 -g0 -I. -IInclude -c "$SHIM" -o "$OUT/tic_shim.o"
+# No crt1: the shim defines an idempotent _initialize so that running it after a
+# Wizer snapshot (which already ran the constructors) is harmless.
+# shellcheck disable=SC2046
+$WASI_CC -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
+  -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 \
+  -o "$OUT/core.wasm" "$OUT/tic_shim.o" libpython3.11.a \
+  $(makevar MODLIBS) $(makevar LIBS) $(makevar SYSLIBS)
+rm "$OUT/tic_shim.o"

@@ -1,0 +1,82 @@
+"""Packs the guest's read-only standard library: one zip of .pyc, reproducible.
+
+Run with the build Python (same 3.11 bytecode as the guest):
+    python3.11 pack-stdlib.py CPYTHON_BUILD_DIR GUEST_PYTHON_DIR OUT_ZIP
+Sources are dropped (the guest never recompiles the stdlib) and .pyc files are
+hash-based and unchecked, so no timestamp enters the archive: same inputs, same bytes.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+import zipfile
+
+# Never useful in a sandbox without a display, a terminal, subprocesses or a package
+# manager, or needing a C module the wasm32-wasi build does not have.
+EXCLUDED_TOP = {
+    "test", "idlelib", "tkinter", "turtledemo", "turtle.py", "ensurepip", "lib2to3",
+    "distutils", "venv", "pydoc_data", "site-packages", "msilib", "curses", "ctypes",
+    "sqlite3", "dbm/gnu.py", "dbm/ndbm.py", "multiprocessing", "_bootsubprocess.py",
+    "__phello__", "antigravity.py", "this.py", "xdrlib.py", "tabnanny.py",
+    "_pydecimal.py",  # the C _decimal is built; the pure-Python twin is 230 kB of bytecode
+}
+EXCLUDED_DIR_NAMES = {"test", "tests", "idle_test", "__pycache__"}
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ARCHIVE_ROOT = "/lib/python311.zip"
+
+
+def wanted(rel: str) -> bool:
+    parts = rel.split("/")
+    if parts[0] in EXCLUDED_TOP or "/".join(parts[:2]) in EXCLUDED_TOP:
+        return False
+    return not any(p in EXCLUDED_DIR_NAMES for p in parts[:-1])
+
+
+def pyc_bytes(path: str, rel: str) -> bytes:
+    source = open(path, "rb").read()
+    code = compile(source, f"{ARCHIVE_ROOT}/{rel}", "exec", dont_inherit=True, optimize=0)
+    source_hash = importlib.util.source_hash(source)
+    from importlib._bootstrap_external import _code_to_hash_pyc
+    return bytes(_code_to_hash_pyc(code, source_hash, checked=False))
+
+
+def collect(root: str, prefix: str = ""):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            full = os.path.join(dirpath, name)
+            rel = prefix + os.path.relpath(full, root).replace(os.sep, "/")
+            if wanted(rel):
+                yield full, rel
+
+
+def main() -> None:
+    build_dir, guest_python_dir, out_zip = sys.argv[1:4]
+    build_lib = open(os.path.join(build_dir, "pybuilddir.txt")).read().strip()
+    files = dict()
+    for full, rel in collect(os.path.join(build_dir, "Lib")):
+        files[rel] = full
+    # sysconfig data generated for the wasm32-wasi target
+    for full, rel in collect(os.path.join(build_dir, build_lib)):
+        files[rel] = full
+    for full, rel in collect(guest_python_dir):
+        files[rel] = full
+    tmp = out_zip + ".tmp"
+    source_bytes = 0
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for rel in sorted(files):
+            source_bytes += os.path.getsize(files[rel])
+            info = zipfile.ZipInfo(rel[:-3] + ".pyc", date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o444 << 16
+            zf.writestr(info, pyc_bytes(files[rel], rel))
+    os.replace(tmp, out_zip)
+    print(json.dumps({"modules": len(files), "sourceBytes": source_bytes,
+                      "zipBytes": os.path.getsize(out_zip)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Guest-side runtime of tooliscode: runs cells like a notebook and talks to the host.
+
+The C shim calls `_init()` once (at snapshot time) and `run_cell(source)` per cell.
+A cell's result goes back to the host as one JSON object:
+    {"ok": true, "value": "<repr of the last expression>"}   (value only if not None)
+    {"ok": false, "error": {"type", "message", "traceback"}}
+"""
+
+import ast
+import builtins
+import json
+import linecache
+import sys
+import traceback
+
+import _tic_host
+from _tic import _preload
+
+# One namespace for every cell of the session: that is what makes globals persist.
+_namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+_cell_count = 0
+_CELL_PREFIX = "<cell-"
+
+
+def _init() -> None:
+    """Import what a session should find already loaded; runs once, before the snapshot."""
+    import os
+
+    for name in _preload.MODULES:
+        __import__(name)
+    # The session's workspace is the working directory: relative paths land there.
+    os.chdir("/workspace")
+    # Line-buffered stdout so output reaches the host while a cell runs, not only at its end.
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+
+
+def _split_last_expression(tree: ast.Module):
+    """Detach a final expression statement so its value can be returned, as a notebook does."""
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body.pop()
+        return tree, ast.Expression(body=last.value)
+    return tree, None
+
+
+def _user_traceback(exc: BaseException):
+    """The exception's traceback starting at the first frame of a cell (drops this module's)."""
+    tb = exc.__traceback__
+    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith(_CELL_PREFIX):
+        tb = tb.tb_next
+    return tb
+
+
+def _describe(exc: BaseException) -> dict:
+    cls = type(exc)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    formatted = traceback.TracebackException(cls, exc, _user_traceback(exc), compact=True)
+    return {"type": name, "message": str(exc), "traceback": "".join(formatted.format())}
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a cell may have replaced or closed a stream; never fail the result
+            pass
+
+
+def run_cell(source: str) -> str:
+    global _cell_count
+    _cell_count += 1
+    filename = f"{_CELL_PREFIX}{_cell_count}>"
+    # Register the source so tracebacks can quote the cell's lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    result: dict = {"ok": True}
+    try:
+        tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST)
+        body, last = _split_last_expression(tree)
+        exec(compile(body, filename, "exec"), _namespace)
+        if last is not None:
+            value = eval(compile(last, filename, "eval"), _namespace)
+            if value is not None:
+                builtins._ = value  # like the REPL: `_` is the last value
+                result["value"] = repr(value)
+    except BaseException as exc:  # noqa: BLE001 - everything a cell raises goes back to the host
+        result = {"ok": False, "error": _describe(exc)}
+    finally:
+        _flush()
+    return json.dumps(result, ensure_ascii=False)
+
+
+class ToolError(Exception):
+    """A tool call the host could not complete; `type` is the host's error type name."""
+
+    def __init__(self, type: str, message: str):
+        super().__init__(message)
+        self.type = type
+
+
+def call(tool: str, args: dict):
+    """Calls a host tool by its original name with JSON-serializable arguments."""
+    request = json.dumps({"tool": tool, "args": args}, ensure_ascii=False).encode()
+    reply = json.loads(_tic_host.call(request))
+    if reply.get("ok"):
+        return reply.get("value")
+    error = reply.get("error") or {}
+    raise ToolError(str(error.get("type", "ToolError")), str(error.get("message", "tool call failed")))

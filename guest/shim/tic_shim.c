@@ -1,0 +1,157 @@
+/*
+ * tooliscode guest shim: the only C of the guest besides CPython itself.
+ *
+ * Exports (all the host ever calls):
+ *   _initialize      run C constructors once (idempotent, so a snapshot that already
+ *                    ran them and a host that calls it anyway agree)
+ *   tic_init         boot the interpreter and pre-import the stdlib (0 = ok)
+ *   tic_snapshot_init  the same for Wizer, which runs it at build time, snapshots the
+ *                    result and drops the export
+ *   tic_alloc/free   guest memory for the host to write a cell's source into
+ *   tic_run          run one cell; returns a pointer to its JSON result, whose length
+ *                    tic_result_len() gives (valid until the next tic_run)
+ *
+ * Imports (module "tic"):
+ *   call(req, len) -> n   hand a request to the host; n >= 0 is the reply's length,
+ *                         negative is a host failure
+ *   reply(dst)            copy the pending reply (n bytes) to dst
+ * Two calls instead of one so the guest allocates the reply itself and the host never
+ * re-enters the guest from inside an import.
+ */
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define TIC_EXPORT(name) __attribute__((export_name(name)))
+#define TIC_IMPORT(name) __attribute__((import_module("tic"), import_name(name)))
+
+TIC_IMPORT("call") int32_t tic_host_call(const char *req, uint32_t len);
+TIC_IMPORT("reply") void tic_host_reply(char *dst);
+
+extern void __wasm_call_ctors(void);
+
+static int ctors_done = 0;
+
+TIC_EXPORT("_initialize") void tic_initialize_ctors(void) {
+    if (!ctors_done) {
+        ctors_done = 1;
+        __wasm_call_ctors();
+    }
+}
+
+/* ---- _tic_host: the builtin module the Python side (_tic) calls ---- */
+
+static PyObject *host_call(PyObject *self, PyObject *arg) {
+    (void)self;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "_tic_host.call expects bytes");
+        return NULL;
+    }
+    int32_t n = tic_host_call(PyBytes_AS_STRING(arg), (uint32_t)PyBytes_GET_SIZE(arg));
+    if (n < 0) {
+        PyErr_Format(PyExc_RuntimeError, "host call failed (status %d)", (int)n);
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL) return NULL;
+    if (n > 0) tic_host_reply(PyBytes_AS_STRING(out));
+    return out;
+}
+
+static PyMethodDef host_methods[] = {
+    {"call", host_call, METH_O, "Send a request (bytes) to the host, return its reply (bytes)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef host_module = {
+    PyModuleDef_HEAD_INIT, "_tic_host", "Host calls of the tooliscode guest.", -1, host_methods,
+};
+
+static PyObject *PyInit__tic_host(void) { return PyModule_Create(&host_module); }
+
+/* ---- interpreter lifecycle ---- */
+
+static PyObject *tic_module = NULL;  /* _tic, imported once by tic_init */
+static PyObject *last_result = NULL; /* keeps the UTF-8 of the last result alive */
+static Py_ssize_t last_result_len = 0;
+
+static int fail_status(PyStatus status) {
+    if (PyStatus_Exception(status)) {
+        fprintf(stderr, "tooliscode guest: %s: %s\n",
+                status.func ? status.func : "init", status.err_msg ? status.err_msg : "failed");
+        return 1;
+    }
+    return 0;
+}
+
+TIC_EXPORT("tic_init") int tic_init(void) {
+    tic_initialize_ctors();
+    if (Py_IsInitialized()) return 0;
+    if (PyImport_AppendInittab("_tic_host", PyInit__tic_host) < 0) return 1;
+
+    PyConfig config;
+    /* Isolated: no environment variables, no user site, no cwd on sys.path. */
+    PyConfig_InitIsolatedConfig(&config);
+    config.install_signal_handlers = 0;
+    config.write_bytecode = 0;
+    config.pathconfig_warnings = 0;
+    config.user_site_directory = 0;
+    config.module_search_paths_set = 1;
+    PyStatus status = PyConfig_SetString(&config, &config.program_name, L"python");
+    if (!PyStatus_Exception(status)) status = PyConfig_SetString(&config, &config.home, L"/");
+    /* The whole stdlib is one read-only zip: the standard CPython layout for it. */
+    if (!PyStatus_Exception(status))
+        status = PyWideStringList_Append(&config.module_search_paths, L"/lib/python311.zip");
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (fail_status(status)) return 1;
+
+    tic_module = PyImport_ImportModule("_tic");
+    if (tic_module == NULL) {
+        PyErr_Print();
+        return 1;
+    }
+    PyObject *r = PyObject_CallMethod(tic_module, "_init", NULL);
+    if (r == NULL) {
+        PyErr_Print();
+        return 1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Wizer's init export must be [] -> []; a trap makes the snapshot build fail loudly. */
+TIC_EXPORT("tic_snapshot_init") void tic_snapshot_init(void) {
+    if (tic_init() != 0) __builtin_trap();
+}
+
+TIC_EXPORT("tic_alloc") void *tic_alloc(uint32_t size) { return malloc(size ? size : 1); }
+
+TIC_EXPORT("tic_free") void tic_free(void *ptr) { free(ptr); }
+
+TIC_EXPORT("tic_result_len") uint32_t tic_result_len(void) { return (uint32_t)last_result_len; }
+
+TIC_EXPORT("tic_run") const char *tic_run(const char *src, uint32_t len) {
+    Py_CLEAR(last_result);
+    last_result_len = 0;
+    if (tic_module == NULL) return NULL;
+    PyObject *code = PyUnicode_DecodeUTF8(src, (Py_ssize_t)len, "replace");
+    if (code == NULL) {
+        PyErr_Print();
+        return NULL;
+    }
+    last_result = PyObject_CallMethod(tic_module, "run_cell", "O", code);
+    Py_DECREF(code);
+    if (last_result == NULL) {
+        /* run_cell catches everything the cell raises: reaching here is a runtime bug. */
+        PyErr_Print();
+        return NULL;
+    }
+    const char *utf8 = PyUnicode_AsUTF8AndSize(last_result, &last_result_len);
+    if (utf8 == NULL) {
+        PyErr_Print();
+        Py_CLEAR(last_result);
+        return NULL;
+    }
+    return utf8;
+}

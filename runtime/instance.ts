@@ -1,0 +1,174 @@
+// One guest instance: a CPython interpreter in its own WebAssembly instance, with its
+// own memory, globals and file system. This layer runs cells synchronously on the
+// calling thread; sessions (worker threads, async handlers, limits) build on it.
+
+import { readFile } from 'node:fs/promises';
+import { makeDir, readonlyTree, type DirNode } from './wasi/memfs.js';
+import { WasiExit, WasiPreview1 } from './wasi/preview1.js';
+
+export interface CellError {
+  /** Exception class name, qualified by module unless it is a builtin (`ZeroDivisionError`). */
+  type: string;
+  message: string;
+  /** Formatted Python traceback whose frames are the cell's own. */
+  traceback: string;
+}
+
+export interface CellResult {
+  ok: boolean;
+  /** repr() of the cell's final expression, when it has one that is not None. */
+  value?: string;
+  error?: CellError;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunHooks {
+  onStdout?: (text: string) => void;
+  onStderr?: (text: string) => void;
+}
+
+/** Answers the guest's `tic.call` requests: JSON in, JSON out. */
+export type HostCallHandler = (request: string) => string;
+
+export interface GuestImage {
+  module: WebAssembly.Module;
+  /** True when the module is a Wizer snapshot (Python already booted). */
+  snapshot: boolean;
+  /** The stdlib archive, shared read-only by every instance. */
+  stdlibZip: Uint8Array;
+}
+
+export class GuestCrash extends Error {}
+
+/** Reads and compiles a guest once; instantiate it as often as needed. */
+export async function compileGuest(wasmPath: string, stdlibPath: string, snapshot: boolean): Promise<GuestImage> {
+  const [wasm, stdlibZip] = await Promise.all([readFile(wasmPath), readFile(stdlibPath)]);
+  const module = await WebAssembly.compile(wasm);
+  return { module, snapshot, stdlibZip: new Uint8Array(stdlibZip.buffer, stdlibZip.byteOffset, stdlibZip.byteLength) };
+}
+
+const noTools: HostCallHandler = (request) => {
+  let tool = '?';
+  try {
+    tool = String((JSON.parse(request) as { tool?: unknown }).tool);
+  } catch {
+    /* reported below as an unknown tool */
+  }
+  return JSON.stringify({ ok: false, error: { type: 'ToolNotFound', message: `no tool named ${JSON.stringify(tool)}: this guest has no tools` } });
+};
+
+interface GuestExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  tic_init(): number;
+  tic_alloc(size: number): number;
+  tic_free(ptr: number): void;
+  tic_run(ptr: number, len: number): number;
+  tic_result_len(): number;
+}
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
+
+export class GuestInstance {
+  private readonly exports: GuestExports;
+  private readonly wasi: WasiPreview1;
+  private hooks: RunHooks = {};
+  private out = { stdout: [] as string[], stderr: [] as string[] };
+  private readonly decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  private pendingReply: Uint8Array | undefined;
+  private dead: string | undefined;
+  /** The session's workspace, mounted at /workspace (in memory for now). */
+  readonly workspace: DirNode;
+
+  constructor(image: GuestImage, hostCall: HostCallHandler = noTools) {
+    this.workspace = makeDir(false);
+    this.wasi = new WasiPreview1({
+      // Same order as at snapshot time: the snapshot remembers fd 3 and fd 4.
+      preopens: [
+        { guestPath: '/lib', root: readonlyTree({ 'python311.zip': image.stdlibZip }) },
+        { guestPath: '/workspace', root: this.workspace },
+      ],
+      stdout: (bytes) => this.emit('stdout', bytes),
+      stderr: (bytes) => this.emit('stderr', bytes),
+    });
+    const tic = {
+      call: (ptr: number, len: number): number => {
+        const request = utf8.decode(new Uint8Array(this.exports.memory.buffer, ptr, len));
+        this.pendingReply = encoder.encode(hostCall(request));
+        return this.pendingReply.length;
+      },
+      reply: (dst: number): void => {
+        const reply = this.pendingReply;
+        if (!reply) throw new GuestCrash('tic.reply without a pending reply');
+        new Uint8Array(this.exports.memory.buffer, dst, reply.length).set(reply);
+        this.pendingReply = undefined;
+      },
+    };
+    const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
+    this.exports = instance.exports as unknown as GuestExports;
+    this.wasi.bind(this.exports.memory);
+    if (!image.snapshot) {
+      // No snapshot: run the C constructors and boot Python now (what Wizer did at build time).
+      this.guarded(() => {
+        this.exports._initialize();
+        if (this.exports.tic_init() !== 0) throw new GuestCrash(`Python failed to start:\n${this.out.stderr.join('')}`);
+      });
+      this.out = { stdout: [], stderr: [] };
+    }
+  }
+
+  private emit(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
+    const text = this.decoders[stream].decode(bytes, { stream: true });
+    if (!text) return;
+    this.out[stream].push(text);
+    (stream === 'stdout' ? this.hooks.onStdout : this.hooks.onStderr)?.(text);
+  }
+
+  /** Ends the cell's output: bytes of a split UTF-8 character left over become U+FFFD. */
+  private flushDecoders(): void {
+    for (const s of ['stdout', 'stderr'] as const) {
+      const rest = this.decoders[s].decode();
+      if (rest) {
+        this.out[s].push(rest);
+        (s === 'stdout' ? this.hooks.onStdout : this.hooks.onStderr)?.(rest);
+      }
+    }
+  }
+
+  private guarded<T>(fn: () => T): T {
+    if (this.dead) throw new GuestCrash(this.dead);
+    try {
+      return fn();
+    } catch (err) {
+      this.dead =
+        err instanceof WasiExit
+          ? `the guest exited (code ${err.code}); this session is over`
+          : `the guest crashed: ${(err as Error).message}; this session is over`;
+      throw new GuestCrash(this.dead);
+    }
+  }
+
+  /** Runs one cell to completion. Globals persist across cells of the same instance. */
+  run(code: string, hooks: RunHooks = {}): CellResult {
+    this.hooks = hooks;
+    this.out = { stdout: [], stderr: [] };
+    try {
+      const raw = this.guarded(() => {
+        const src = encoder.encode(code);
+        const ptr = this.exports.tic_alloc(src.length);
+        new Uint8Array(this.exports.memory.buffer, ptr, src.length).set(src);
+        const resultPtr = this.exports.tic_run(ptr, src.length);
+        this.exports.tic_free(ptr);
+        if (resultPtr === 0) throw new GuestCrash(`the guest runtime failed:\n${this.out.stderr.join('')}`);
+        return utf8.decode(new Uint8Array(this.exports.memory.buffer, resultPtr, this.exports.tic_result_len()));
+      });
+      const result = JSON.parse(raw) as Omit<CellResult, 'stdout' | 'stderr'>;
+      this.flushDecoders();
+      return { ...result, stdout: this.out.stdout.join(''), stderr: this.out.stderr.join('') };
+    } finally {
+      this.hooks = {};
+    }
+  }
+}

@@ -1,0 +1,592 @@
+// The runtime's own WASI preview1 host. Node's `node:wasi` documents that it is no
+// security boundary (and it hands the guest real host paths), so the guest gets this
+// instead: a file system held in memory (see memfs.ts), stdio routed to callbacks,
+// no sockets, an empty environment, and randomness from the host's CSPRNG.
+
+import { randomFillSync } from 'node:crypto';
+import {
+  Clock,
+  Errno,
+  EventType,
+  FdFlags,
+  FileType,
+  MAX_PATH_BYTES,
+  OFlags,
+  Rights,
+  SubClockFlags,
+  WRITE_RIGHTS,
+  Whence,
+} from './constants.js';
+import {
+  type DirNode,
+  type FileNode,
+  type FsNode,
+  WasiError,
+  contains,
+  makeDir,
+  makeFile,
+  mountRoot,
+  resolve,
+  truncate,
+  writeAt,
+} from './memfs.js';
+
+/** Thrown out of the guest when it calls proc_exit; the embedder decides what it means. */
+export class WasiExit extends Error {
+  constructor(readonly code: number) {
+    super(`guest exited with code ${code}`);
+  }
+}
+
+export interface Preopen {
+  /** Guest path of the mount, e.g. "/workspace". */
+  guestPath: string;
+  root: DirNode;
+}
+
+export interface WasiOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Mounts in fd order from 3 on. A snapshot pins this order: keep it stable. */
+  preopens: Preopen[];
+  stdout?: (bytes: Uint8Array) => void;
+  stderr?: (bytes: Uint8Array) => void;
+}
+
+type OpenFile =
+  | { kind: 'stdio'; fd: 0 | 1 | 2 }
+  | { kind: 'file'; node: FileNode; pos: number; append: boolean; writable: boolean }
+  | { kind: 'dir'; node: DirNode; preopen?: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+export class WasiPreview1 {
+  private memory: WebAssembly.Memory | undefined;
+  private readonly fds = new Map<number, OpenFile>();
+  private readonly args: Uint8Array[];
+  private readonly env: Uint8Array[];
+  private readonly stdout: (bytes: Uint8Array) => void;
+  private readonly stderr: (bytes: Uint8Array) => void;
+  private readonly startNs = process.hrtime.bigint();
+
+  constructor(options: WasiOptions) {
+    this.args = (options.args ?? ['python']).map((a) => encoder.encode(`${a}\0`));
+    this.env = Object.entries(options.env ?? {}).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
+    this.stdout = options.stdout ?? (() => {});
+    this.stderr = options.stderr ?? (() => {});
+    this.fds.set(0, { kind: 'stdio', fd: 0 });
+    this.fds.set(1, { kind: 'stdio', fd: 1 });
+    this.fds.set(2, { kind: 'stdio', fd: 2 });
+    options.preopens.forEach((p, i) => {
+      this.fds.set(3 + i, { kind: 'dir', node: p.root, preopen: p.guestPath });
+    });
+  }
+
+  /** Must be called with the instance's memory before the guest runs. */
+  bind(memory: WebAssembly.Memory): void {
+    this.memory = memory;
+  }
+
+  private view(): DataView {
+    return new DataView(this.memory!.buffer);
+  }
+
+  private bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.memory!.buffer, ptr, len);
+  }
+
+  private readPath(ptr: number, len: number): string {
+    if (len > MAX_PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
+    try {
+      return decoder.decode(this.bytes(ptr, len));
+    } catch {
+      throw new WasiError(Errno.INVAL);
+    }
+  }
+
+  private fd(fd: number): OpenFile {
+    const f = this.fds.get(fd);
+    if (!f) throw new WasiError(Errno.BADF);
+    return f;
+  }
+
+  private dirFd(fd: number): DirNode {
+    const f = this.fd(fd);
+    if (f.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
+    return f.node;
+  }
+
+  private allocFd(file: OpenFile): number {
+    let fd = 3;
+    while (this.fds.has(fd)) fd++;
+    this.fds.set(fd, file);
+    return fd;
+  }
+
+  private iovecs(iovs: number, count: number): Uint8Array[] {
+    const v = this.view();
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      const ptr = v.getUint32(iovs + i * 8, true);
+      const len = v.getUint32(iovs + i * 8 + 4, true);
+      out.push(this.bytes(ptr, len));
+    }
+    return out;
+  }
+
+  private writeFilestat(ptr: number, node: FsNode | 'stdio'): void {
+    const v = this.view();
+    for (let i = 0; i < 64; i += 8) v.setBigUint64(ptr + i, 0n, true);
+    if (node === 'stdio') {
+      v.setUint8(ptr + 16, FileType.CHARACTER_DEVICE);
+      v.setBigUint64(ptr + 24, 1n, true);
+      return;
+    }
+    v.setBigUint64(ptr + 8, node.ino, true);
+    v.setUint8(ptr + 16, node.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
+    v.setBigUint64(ptr + 24, 1n, true);
+    v.setBigUint64(ptr + 32, BigInt(node.kind === 'file' ? node.size : 4096), true);
+    v.setBigUint64(ptr + 40, node.mtimeNs, true);
+    v.setBigUint64(ptr + 48, node.mtimeNs, true);
+    v.setBigUint64(ptr + 56, node.mtimeNs, true);
+  }
+
+  /** Every import returns an errno; WasiError becomes its errno, anything else EIO. */
+  private guard<A extends unknown[]>(fn: (...args: A) => number | void): (...args: A) => number {
+    return (...args: A) => {
+      try {
+        return fn.apply(this, args) ?? Errno.SUCCESS;
+      } catch (err) {
+        if (err instanceof WasiError) return err.errno;
+        if (err instanceof WasiExit) throw err;
+        return Errno.IO;
+      }
+    };
+  }
+
+  // ---- the imports ----
+
+  private args_sizes_get(countPtr: number, sizePtr: number): void {
+    this.sizes(this.args, countPtr, sizePtr);
+  }
+  private args_get(argv: number, buf: number): void {
+    this.strings(this.args, argv, buf);
+  }
+  private environ_sizes_get(countPtr: number, sizePtr: number): void {
+    this.sizes(this.env, countPtr, sizePtr);
+  }
+  private environ_get(environ: number, buf: number): void {
+    this.strings(this.env, environ, buf);
+  }
+  private sizes(list: Uint8Array[], countPtr: number, sizePtr: number): void {
+    const v = this.view();
+    v.setUint32(countPtr, list.length, true);
+    v.setUint32(sizePtr, list.reduce((n, s) => n + s.length, 0), true);
+  }
+  private strings(list: Uint8Array[], ptrs: number, buf: number): void {
+    const v = this.view();
+    let at = buf;
+    list.forEach((s, i) => {
+      v.setUint32(ptrs + i * 4, at, true);
+      this.bytes(at, s.length).set(s);
+      at += s.length;
+    });
+  }
+
+  private clock_res_get(id: number, resPtr: number): void {
+    if (id > Clock.THREAD_CPUTIME) throw new WasiError(Errno.INVAL);
+    this.view().setBigUint64(resPtr, 1000n, true);
+  }
+  private clock_time_get(id: number, _precision: bigint, timePtr: number): void {
+    let t: bigint;
+    if (id === Clock.REALTIME) t = BigInt(Date.now()) * 1_000_000n;
+    else if (id <= Clock.THREAD_CPUTIME) t = process.hrtime.bigint() - this.startNs;
+    else throw new WasiError(Errno.INVAL);
+    this.view().setBigUint64(timePtr, t, true);
+  }
+
+  private random_get(ptr: number, len: number): void {
+    randomFillSync(this.bytes(ptr, len));
+  }
+
+  private proc_exit(code: number): void {
+    throw new WasiExit(code);
+  }
+  private sched_yield(): void {}
+
+  private fd_prestat_get(fd: number, ptr: number): void {
+    const f = this.fds.get(fd);
+    if (!f || f.kind !== 'dir' || f.preopen === undefined) throw new WasiError(Errno.BADF);
+    const v = this.view();
+    v.setUint32(ptr, 0, true);
+    v.setUint32(ptr + 4, encoder.encode(f.preopen).length, true);
+  }
+  private fd_prestat_dir_name(fd: number, ptr: number, len: number): void {
+    const f = this.fds.get(fd);
+    if (!f || f.kind !== 'dir' || f.preopen === undefined) throw new WasiError(Errno.BADF);
+    const name = encoder.encode(f.preopen);
+    this.bytes(ptr, Math.min(len, name.length)).set(name.subarray(0, len));
+  }
+
+  private fd_fdstat_get(fd: number, ptr: number): void {
+    const f = this.fd(fd);
+    const v = this.view();
+    const type =
+      f.kind === 'stdio' ? FileType.CHARACTER_DEVICE : f.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE;
+    v.setUint8(ptr, type);
+    v.setUint16(ptr + 2, f.kind === 'file' && f.append ? FdFlags.APPEND : 0, true);
+    const writable = f.kind === 'stdio' ? f.fd !== 0 : f.kind === 'file' ? f.writable : !f.node.readonly;
+    const rights = writable ? Rights.ALL : Rights.ALL & ~WRITE_RIGHTS;
+    v.setBigUint64(ptr + 8, rights, true);
+    v.setBigUint64(ptr + 16, rights, true);
+  }
+  private fd_fdstat_set_flags(fd: number, flags: number): void {
+    const f = this.fd(fd);
+    if (f.kind === 'file') f.append = (flags & FdFlags.APPEND) !== 0;
+  }
+  private fd_fdstat_set_rights(fd: number): void {
+    this.fd(fd);
+  }
+
+  private fd_filestat_get(fd: number, ptr: number): void {
+    const f = this.fd(fd);
+    this.writeFilestat(ptr, f.kind === 'stdio' ? 'stdio' : f.node);
+  }
+  private fd_filestat_set_size(fd: number, size: bigint): void {
+    const f = this.fd(fd);
+    if (f.kind !== 'file') throw new WasiError(Errno.BADF);
+    if (!f.writable) throw new WasiError(f.node.readonly ? Errno.ROFS : Errno.BADF);
+    truncate(f.node, Number(size));
+  }
+  private fd_filestat_set_times(fd: number): void {
+    this.fd(fd);
+  }
+  private fd_advise(fd: number): void {
+    this.fd(fd);
+  }
+  private fd_allocate(fd: number, offset: bigint, len: bigint): void {
+    const f = this.fd(fd);
+    if (f.kind !== 'file' || !f.writable) throw new WasiError(Errno.BADF);
+    const end = Number(offset + len);
+    if (end > f.node.size) truncate(f.node, end);
+  }
+  private fd_sync(fd: number): void {
+    this.fd(fd);
+  }
+  private fd_datasync(fd: number): void {
+    this.fd(fd);
+  }
+
+  private fd_close(fd: number): void {
+    const f = this.fd(fd);
+    if (f.kind === 'dir' && f.preopen !== undefined) throw new WasiError(Errno.NOTSUP);
+    this.fds.delete(fd);
+  }
+  private fd_renumber(from: number, to: number): void {
+    const f = this.fd(from);
+    this.fd(to);
+    this.fds.set(to, f);
+    this.fds.delete(from);
+  }
+
+  private fd_write(fd: number, iovs: number, count: number, nPtr: number): void {
+    const f = this.fd(fd);
+    let n = 0;
+    if (f.kind === 'stdio') {
+      if (f.fd === 0) throw new WasiError(Errno.BADF);
+      const sink = f.fd === 1 ? this.stdout : this.stderr;
+      for (const buf of this.iovecs(iovs, count)) {
+        if (buf.length) sink(buf.slice());
+        n += buf.length;
+      }
+    } else if (f.kind === 'file') {
+      if (!f.writable) throw new WasiError(Errno.BADF);
+      if (f.append) f.pos = f.node.size;
+      for (const buf of this.iovecs(iovs, count)) {
+        f.pos += writeAt(f.node, buf, f.pos);
+        n += buf.length;
+      }
+    } else throw new WasiError(Errno.ISDIR);
+    this.view().setUint32(nPtr, n, true);
+  }
+  private fd_pwrite(fd: number, iovs: number, count: number, offset: bigint, nPtr: number): void {
+    const f = this.fd(fd);
+    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
+    if (!f.writable) throw new WasiError(Errno.BADF);
+    let at = Number(offset);
+    let n = 0;
+    for (const buf of this.iovecs(iovs, count)) {
+      at += writeAt(f.node, buf, at);
+      n += buf.length;
+    }
+    this.view().setUint32(nPtr, n, true);
+  }
+
+  private fd_read(fd: number, iovs: number, count: number, nPtr: number): void {
+    const f = this.fd(fd);
+    let n = 0;
+    if (f.kind === 'file') {
+      n = this.readInto(f.node, f.pos, iovs, count);
+      f.pos += n;
+    } else if (f.kind === 'dir') throw new WasiError(Errno.ISDIR);
+    else if (f.fd !== 0) throw new WasiError(Errno.BADF);
+    // stdin is always at end of file: cells get their input as code, not on stdin.
+    this.view().setUint32(nPtr, n, true);
+  }
+  private fd_pread(fd: number, iovs: number, count: number, offset: bigint, nPtr: number): void {
+    const f = this.fd(fd);
+    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
+    this.view().setUint32(nPtr, this.readInto(f.node, Number(offset), iovs, count), true);
+  }
+  private readInto(node: FileNode, pos: number, iovs: number, count: number): number {
+    let n = 0;
+    for (const buf of this.iovecs(iovs, count)) {
+      const start = pos + n;
+      if (start >= node.size) break;
+      const chunk = node.data.subarray(start, Math.min(node.size, start + buf.length));
+      buf.set(chunk);
+      n += chunk.length;
+      if (chunk.length < buf.length) break;
+    }
+    return n;
+  }
+
+  private fd_seek(fd: number, offset: bigint, whence: number, newPtr: number): void {
+    const f = this.fd(fd);
+    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
+    const base = whence === Whence.SET ? 0 : whence === Whence.CUR ? f.pos : whence === Whence.END ? f.node.size : NaN;
+    const pos = base + Number(offset);
+    if (!Number.isFinite(pos) || pos < 0) throw new WasiError(Errno.INVAL);
+    f.pos = pos;
+    this.view().setBigUint64(newPtr, BigInt(pos), true);
+  }
+  private fd_tell(fd: number, ptr: number): void {
+    const f = this.fd(fd);
+    if (f.kind !== 'file') throw new WasiError(Errno.SPIPE);
+    this.view().setBigUint64(ptr, BigInt(f.pos), true);
+  }
+
+  private fd_readdir(fd: number, buf: number, len: number, cookie: bigint, usedPtr: number): void {
+    const dir = this.dirFd(fd);
+    const names: [string, FsNode][] = [['.', dir], ['..', dir.parent ?? dir], ...dir.entries];
+    const v = this.view();
+    let used = 0;
+    for (let i = Number(cookie); i < names.length && used < len; i++) {
+      const [name, node] = names[i]!;
+      const nameBytes = encoder.encode(name);
+      const header = new DataView(new ArrayBuffer(24));
+      header.setBigUint64(0, BigInt(i + 1), true);
+      header.setBigUint64(8, node.ino, true);
+      header.setUint32(16, nameBytes.length, true);
+      header.setUint8(20, node.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
+      const entry = new Uint8Array(24 + nameBytes.length);
+      entry.set(new Uint8Array(header.buffer));
+      entry.set(nameBytes, 24);
+      // A truncated last entry tells wasi-libc to retry with a bigger buffer.
+      const take = Math.min(entry.length, len - used);
+      this.bytes(buf + used, take).set(entry.subarray(0, take));
+      used += take;
+    }
+    v.setUint32(usedPtr, used, true);
+  }
+
+  private path_open(
+    fd: number,
+    _dirflags: number,
+    pathPtr: number,
+    pathLen: number,
+    oflags: number,
+    rightsBase: bigint,
+    _rightsInheriting: bigint,
+    fdflags: number,
+    fdPtr: number,
+  ): void {
+    const base = this.dirFd(fd);
+    const path = this.readPath(pathPtr, pathLen);
+    const r = resolve(base, path);
+    let node = r.node;
+    const wantsWrite = (rightsBase & WRITE_RIGHTS) !== 0n || (oflags & OFlags.TRUNC) !== 0;
+    if (node) {
+      if (oflags & OFlags.CREAT && oflags & OFlags.EXCL) throw new WasiError(Errno.EXIST);
+    } else {
+      if (!(oflags & OFlags.CREAT)) throw new WasiError(Errno.NOENT);
+      if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+      node = makeFile(new Uint8Array(0), false);
+      r.parent.entries.set(r.name, node);
+      r.parent.mtimeNs = node.mtimeNs;
+    }
+    if (node.kind === 'dir') {
+      if (wantsWrite) throw new WasiError(Errno.ISDIR);
+      this.view().setUint32(fdPtr, this.allocFd({ kind: 'dir', node }), true);
+      return;
+    }
+    if (oflags & OFlags.DIRECTORY) throw new WasiError(Errno.NOTDIR);
+    if (wantsWrite && node.readonly) throw new WasiError(Errno.ROFS);
+    if (oflags & OFlags.TRUNC) truncate(node, 0);
+    const file: OpenFile = {
+      kind: 'file',
+      node,
+      pos: 0,
+      append: (fdflags & FdFlags.APPEND) !== 0,
+      writable: wantsWrite,
+    };
+    this.view().setUint32(fdPtr, this.allocFd(file), true);
+  }
+
+  private path_filestat_get(fd: number, _flags: number, pathPtr: number, pathLen: number, ptr: number): void {
+    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
+    if (!r.node) throw new WasiError(Errno.NOENT);
+    this.writeFilestat(ptr, r.node);
+  }
+  private path_filestat_set_times(fd: number, _flags: number, pathPtr: number, pathLen: number): void {
+    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
+    if (!r.node) throw new WasiError(Errno.NOENT);
+  }
+
+  private path_create_directory(fd: number, pathPtr: number, pathLen: number): void {
+    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
+    if (r.node) throw new WasiError(Errno.EXIST);
+    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    r.parent.entries.set(r.name, makeDir(false, r.parent));
+  }
+
+  private path_remove_directory(fd: number, pathPtr: number, pathLen: number): void {
+    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
+    if (!r.node) throw new WasiError(Errno.NOENT);
+    if (r.node.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
+    if (r.name === '' || r.node.parent === null) throw new WasiError(Errno.PERM);
+    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    if (r.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
+    r.parent.entries.delete(r.name);
+  }
+
+  private path_unlink_file(fd: number, pathPtr: number, pathLen: number): void {
+    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
+    if (!r.node) throw new WasiError(Errno.NOENT);
+    if (r.node.kind === 'dir') throw new WasiError(Errno.ISDIR);
+    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    r.parent.entries.delete(r.name);
+  }
+
+  private path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): void {
+    const from = resolve(this.dirFd(fd), this.readPath(oldPtr, oldLen));
+    const to = resolve(this.dirFd(newFd), this.readPath(newPtr, newLen));
+    if (!from.node) throw new WasiError(Errno.NOENT);
+    if (from.name === '' || to.name === '') throw new WasiError(Errno.INVAL);
+    if (mountRoot(from.parent) !== mountRoot(to.parent)) throw new WasiError(Errno.XDEV);
+    if (from.parent.readonly || to.parent.readonly) throw new WasiError(Errno.ROFS);
+    const moving = from.node;
+    if (moving.kind === 'dir' && contains(moving, to.parent)) throw new WasiError(Errno.INVAL);
+    if (to.node) {
+      if (to.node.kind === 'dir' && moving.kind !== 'dir') throw new WasiError(Errno.ISDIR);
+      if (to.node.kind !== 'dir' && moving.kind === 'dir') throw new WasiError(Errno.NOTDIR);
+      if (to.node.kind === 'dir' && to.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
+    }
+    from.parent.entries.delete(from.name);
+    to.parent.entries.set(to.name, moving);
+    if (moving.kind === 'dir') moving.parent = to.parent;
+  }
+
+  // No links of any kind: nothing in the guest's tree may point elsewhere.
+  private path_symlink(): void {
+    throw new WasiError(Errno.PERM);
+  }
+  private path_link(): void {
+    throw new WasiError(Errno.PERM);
+  }
+  private path_readlink(fd: number, pathPtr: number, pathLen: number): void {
+    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
+    throw new WasiError(r.node ? Errno.INVAL : Errno.NOENT);
+  }
+
+  private poll_oneoff(inPtr: number, outPtr: number, count: number, nPtr: number): void {
+    const v = this.view();
+    let timeoutNs: bigint | undefined;
+    const ready: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const sub = inPtr + i * 48;
+      const type = v.getUint8(sub + 8);
+      if (type === EventType.CLOCK) {
+        const clock = v.getUint32(sub + 16, true);
+        let t = v.getBigUint64(sub + 24, true);
+        if (v.getUint16(sub + 40, true) & SubClockFlags.ABSTIME) {
+          const now = clock === Clock.REALTIME ? BigInt(Date.now()) * 1_000_000n : process.hrtime.bigint() - this.startNs;
+          t = t > now ? t - now : 0n;
+        }
+        if (timeoutNs === undefined || t < timeoutNs) timeoutNs = t;
+      } else {
+        ready.push(i); // files and stdio never block
+      }
+    }
+    if (ready.length === 0 && timeoutNs !== undefined && timeoutNs > 0n) {
+      // A real sleep that blocks only this guest's thread, without spinning.
+      Atomics.wait(sleepCell, 0, 0, Number(timeoutNs / 1_000_000n));
+    }
+    const events = ready.length ? ready : Array.from({ length: count }, (_, i) => i);
+    events.forEach((i, k) => {
+      const sub = inPtr + i * 48;
+      const ev = outPtr + k * 32;
+      v.setBigUint64(ev, v.getBigUint64(sub, true), true);
+      v.setUint16(ev + 8, Errno.SUCCESS, true);
+      v.setUint8(ev + 10, v.getUint8(sub + 8));
+      v.setBigUint64(ev + 16, 0n, true);
+      v.setUint16(ev + 24, 0, true);
+    });
+    v.setUint32(nPtr, events.length, true);
+  }
+
+  /** The `wasi_snapshot_preview1` import object; unknown imports answer ENOSYS. */
+  imports(): Record<string, (...args: never[]) => number> {
+    const table: Record<string, (...args: never[]) => number | void> = {
+      args_get: this.args_get,
+      args_sizes_get: this.args_sizes_get,
+      environ_get: this.environ_get,
+      environ_sizes_get: this.environ_sizes_get,
+      clock_res_get: this.clock_res_get,
+      clock_time_get: this.clock_time_get,
+      random_get: this.random_get,
+      proc_exit: this.proc_exit,
+      sched_yield: this.sched_yield,
+      fd_prestat_get: this.fd_prestat_get,
+      fd_prestat_dir_name: this.fd_prestat_dir_name,
+      fd_fdstat_get: this.fd_fdstat_get,
+      fd_fdstat_set_flags: this.fd_fdstat_set_flags,
+      fd_fdstat_set_rights: this.fd_fdstat_set_rights,
+      fd_filestat_get: this.fd_filestat_get,
+      fd_filestat_set_size: this.fd_filestat_set_size,
+      fd_filestat_set_times: this.fd_filestat_set_times,
+      fd_advise: this.fd_advise,
+      fd_allocate: this.fd_allocate,
+      fd_sync: this.fd_sync,
+      fd_datasync: this.fd_datasync,
+      fd_close: this.fd_close,
+      fd_renumber: this.fd_renumber,
+      fd_write: this.fd_write,
+      fd_pwrite: this.fd_pwrite,
+      fd_read: this.fd_read,
+      fd_pread: this.fd_pread,
+      fd_seek: this.fd_seek,
+      fd_tell: this.fd_tell,
+      fd_readdir: this.fd_readdir,
+      path_open: this.path_open,
+      path_filestat_get: this.path_filestat_get,
+      path_filestat_set_times: this.path_filestat_set_times,
+      path_create_directory: this.path_create_directory,
+      path_remove_directory: this.path_remove_directory,
+      path_unlink_file: this.path_unlink_file,
+      path_rename: this.path_rename,
+      path_symlink: this.path_symlink,
+      path_link: this.path_link,
+      path_readlink: this.path_readlink,
+      poll_oneoff: this.poll_oneoff,
+    };
+    const out: Record<string, (...args: never[]) => number> = {};
+    for (const [name, fn] of Object.entries(table)) out[name] = this.guard(fn as (...a: never[]) => number);
+    return new Proxy(out, {
+      // Sockets and anything else not listed: "not supported", never a host capability.
+      get: (target, name: string) => target[name] ?? (() => Errno.NOSYS),
+    });
+  }
+}

@@ -1,0 +1,5 @@
+import { buildGuest } from '../guest/build/index.js';
+
+export default async function setup(): Promise<void> {
+  await buildGuest();
+}
