@@ -89,6 +89,12 @@ TIC_EXPORT("tic_init") int tic_init(void) {
     if (Py_IsInitialized()) return 0;
     if (PyImport_AppendInittab("_tic_host", PyInit__tic_host) < 0) return 1;
 
+    /* UTF-8 mode: the guest has no locale, and cells, files and output are UTF-8. */
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    if (fail_status(Py_PreInitialize(&preconfig))) return 1;
+
     PyConfig config;
     /* Isolated: no environment variables, no user site, no cwd on sys.path. */
     PyConfig_InitIsolatedConfig(&config);

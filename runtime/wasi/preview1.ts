@@ -240,7 +240,9 @@ export class WasiPreview1 {
     const writable = f.kind === 'stdio' ? f.fd !== 0 : f.kind === 'file' ? f.writable : !f.node.readonly;
     const rights = writable ? Rights.ALL : Rights.ALL & ~WRITE_RIGHTS;
     v.setBigUint64(ptr + 8, rights, true);
-    v.setBigUint64(ptr + 16, rights, true);
+    // A directory passes on every right: wasi-libc then asks path_open for write access
+    // and a read-only file is refused there, at open, with EROFS (not at the first write).
+    v.setBigUint64(ptr + 16, f.kind === 'dir' ? Rights.ALL : rights, true);
   }
   private fd_fdstat_set_flags(fd: number, flags: number): void {
     const f = this.fd(fd);
