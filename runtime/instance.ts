@@ -2,8 +2,9 @@
 // own memory, globals and file system. This layer runs cells synchronously on the
 // calling thread; sessions (worker threads, async handlers, limits) build on it.
 
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { makeDir, readonlyTree, type DirNode } from './wasi/memfs.js';
+import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
 import { WasiExit, WasiPreview1 } from './wasi/preview1.js';
 
 export interface CellError {
@@ -35,17 +36,25 @@ export interface GuestImage {
   module: WebAssembly.Module;
   /** True when the module is a Wizer snapshot (Python already booted). */
   snapshot: boolean;
-  /** The stdlib archive, shared read-only by every instance. */
-  stdlibZip: Uint8Array;
+  /** The stdlib archive, shared read-only by every instance, read on first use. */
+  stdlibZip: LazyBytes;
+}
+
+/** A file read once, the first time a guest opens it: most cells never leave the snapshot. */
+export function lazyFileBytes(path: string): LazyBytes {
+  let bytes: Uint8Array | undefined;
+  return {
+    size: statSync(path).size,
+    load: () => (bytes ??= new Uint8Array(readFileSync(path))),
+  };
 }
 
 export class GuestCrash extends Error {}
 
 /** Reads and compiles a guest once; instantiate it as often as needed. */
 export async function compileGuest(wasmPath: string, stdlibPath: string, snapshot: boolean): Promise<GuestImage> {
-  const [wasm, stdlibZip] = await Promise.all([readFile(wasmPath), readFile(stdlibPath)]);
-  const module = await WebAssembly.compile(wasm);
-  return { module, snapshot, stdlibZip: new Uint8Array(stdlibZip.buffer, stdlibZip.byteOffset, stdlibZip.byteLength) };
+  const module = await WebAssembly.compile(await readFile(wasmPath));
+  return { module, snapshot, stdlibZip: lazyFileBytes(stdlibPath) };
 }
 
 const noTools: HostCallHandler = (request) => {

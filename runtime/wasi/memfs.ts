@@ -46,8 +46,30 @@ export function makeFile(data: Uint8Array, readonly: boolean): FileNode {
   return { kind: 'file', readonly, ino: nextIno++, data, size: data.length, mtimeNs: nowNs() };
 }
 
+/** Read-only bytes known by size up front and read on first use (then shared). */
+export interface LazyBytes {
+  readonly size: number;
+  load(): Uint8Array;
+}
+
+function lazyFile(bytes: LazyBytes): FileNode {
+  return {
+    kind: 'file',
+    readonly: true,
+    ino: nextIno++,
+    size: bytes.size,
+    mtimeNs: nowNs(),
+    get data() {
+      return bytes.load();
+    },
+    set data(_: Uint8Array) {
+      throw new WasiError(Errno.ROFS);
+    },
+  };
+}
+
 /** Builds a read-only tree from `{ 'a/b.txt': bytes }`. */
-export function readonlyTree(files: Record<string, Uint8Array>): DirNode {
+export function readonlyTree(files: Record<string, Uint8Array | LazyBytes>): DirNode {
   const root = makeDir(true);
   for (const [path, data] of Object.entries(files)) {
     const parts = path.split('/').filter(Boolean);
@@ -61,7 +83,7 @@ export function readonlyTree(files: Record<string, Uint8Array>): DirNode {
       if (next.kind !== 'dir') throw new Error(`readonlyTree: ${path} crosses a file`);
       dir = next;
     }
-    dir.entries.set(parts[parts.length - 1]!, makeFile(data, true));
+    dir.entries.set(parts[parts.length - 1]!, data instanceof Uint8Array ? makeFile(data, true) : lazyFile(data));
   }
   return root;
 }
