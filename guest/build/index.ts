@@ -81,19 +81,24 @@ function treeHash(root: string): string {
   return hash(...parts);
 }
 
-function wizerVersion(): string {
+/** Wizer comes as a prebuilt binary in a per-platform npm package (no download at run time). */
+const WIZER_PACKAGE = `@bytecodealliance/wizer-${process.platform}-${process.arch}`;
+
+function wizerPackageDir(): string {
   const require = createRequire(import.meta.url);
-  return (require('@bytecodealliance/wizer/package.json') as { version: string }).version;
+  try {
+    return dirname(require.resolve(`${WIZER_PACKAGE}/package.json`));
+  } catch {
+    throw new GuestBuildError(`${WIZER_PACKAGE} is not installed (run npm ci); it provides the wizer binary. Supported: linux-x64`);
+  }
+}
+
+function wizerVersion(): string {
+  return (JSON.parse(readFileSync(join(wizerPackageDir(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function wizerBinary(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = `@bytecodealliance/wizer-${process.platform}-${process.arch}`;
-  try {
-    return join(dirname(require.resolve(`${pkg}/package.json`)), process.platform === 'win32' ? 'wizer.exe' : 'wizer');
-  } catch {
-    throw new GuestBuildError(`${pkg} is not installed (run npm ci); it provides the wizer binary`);
-  }
+  return join(wizerPackageDir(), process.platform === 'win32' ? 'wizer.exe' : 'wizer');
 }
 
 /** The cache keys of every step, computed from the repository's files alone (cheap). */
