@@ -69,7 +69,6 @@ const noTools: HostCallHandler = (request) => {
 
 interface GuestExports {
   memory: WebAssembly.Memory;
-  _initialize(): void;
   tic_init(): number;
   tic_alloc(size: number): number;
   tic_free(ptr: number): void;
@@ -121,7 +120,6 @@ export class GuestInstance {
     if (!image.snapshot) {
       // No snapshot: run the C constructors and boot Python now (what Wizer did at build time).
       this.guarded(() => {
-        this.exports._initialize();
         if (this.exports.tic_init() !== 0) throw new GuestCrash(`Python failed to start:\n${this.out.stderr.join('')}`);
       });
       this.out = { stdout: [], stderr: [] };

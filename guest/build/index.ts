@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -220,6 +220,8 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
     mkdirSync(libDir, { recursive: true });
     mkdirSync(wsDir, { recursive: true });
     writeFileSync(join(libDir, STDLIB_ARCHIVE), readFileSync(join(stdlib, STDLIB_ARCHIVE)));
+    // Python may record what it stats: fixed times keep the snapshot reproducible.
+    for (const p of [join(libDir, STDLIB_ARCHIVE), libDir, wsDir]) utimesSync(p, 1e9, 1e9);
     await runLogged(
       wizerBinary(),
       [

@@ -10,7 +10,8 @@ $WASI_CC -O2 -g0 -I. -IInclude -c "$SHIM" -o "$OUT/tic_shim.o"
 # No crt1: the shim defines an idempotent _initialize so that running it after a
 # Wizer snapshot (which already ran the constructors) is harmless.
 # shellcheck disable=SC2046
-$WASI_CC -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
+# --wrap: the shim decides where randomness and time come from (see tic_shim.c).
+$WASI_CC -nostartfiles -Wl,--no-entry -Wl,--strip-debug -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_clock_time_get \
   -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 \
   -o "$OUT/core.wasm" "$OUT/tic_shim.o" libpython3.11.a \
   $(makevar MODLIBS) $(makevar LIBS) $(makevar SYSLIBS)

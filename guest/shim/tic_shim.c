@@ -2,9 +2,8 @@
  * tooliscode guest shim: the only C of the guest besides CPython itself.
  *
  * Exports (all the host ever calls):
- *   _initialize      run C constructors once (idempotent, so a snapshot that already
- *                    ran them and a host that calls it anyway agree)
- *   tic_init         boot the interpreter and pre-import the stdlib (0 = ok)
+ *   tic_init         run the C constructors, boot the interpreter and pre-import the
+ *                    stdlib (0 = ok); the guest without a snapshot starts with this
  *   tic_snapshot_init  the same for Wizer, which runs it at build time, snapshots the
  *                    result and drops the export
  *   tic_alloc/free   guest memory for the host to write a cell's source into
@@ -30,9 +29,45 @@ TIC_IMPORT("reply") void tic_host_reply(char *dst);
 
 extern void __wasm_call_ctors(void);
 
+/* ---- randomness and time: deterministic while snapshotting, real otherwise ----
+ * Everything random in CPython (hash secret, `random`'s seed) comes through wasi-libc's
+ * __wasi_random_get, which link.sh wraps. While Wizer snapshots, a fixed stream makes
+ * the snapshot byte-identical from build to build; each session re-seeds `random` from
+ * the real source when it starts (see _tic). The str hash secret stays the build's. */
+extern uint16_t __real___wasi_random_get(uint8_t *buf, size_t len);
+static int snapshotting = 0;
+static uint64_t snapshot_rng = 0x746f6f6c6973636fULL;
+
+uint16_t __wrap___wasi_random_get(uint8_t *buf, size_t len) {
+    if (!snapshotting) return __real___wasi_random_get(buf, len);
+    for (size_t i = 0; i < len; i++) {
+        /* splitmix64: not for secrets, only for a reproducible build */
+        uint64_t z = (snapshot_rng += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        buf[i] = (uint8_t)(z ^ (z >> 31));
+    }
+    return 0;
+}
+
 static int ctors_done = 0;
 
-TIC_EXPORT("_initialize") void tic_initialize_ctors(void) {
+/* The clock, likewise: imports record times (logging's start time, for one), and a
+ * snapshot must not depend on when it was built. Fixed and advancing 1 us per read. */
+extern uint16_t __real___wasi_clock_time_get(uint32_t id, uint64_t precision, uint64_t *out);
+static uint64_t snapshot_clock_ns = 0;
+
+uint16_t __wrap___wasi_clock_time_get(uint32_t id, uint64_t precision, uint64_t *out) {
+    if (!snapshotting) return __real___wasi_clock_time_get(id, precision, out);
+    snapshot_clock_ns += 1000;
+    *out = snapshot_clock_ns;
+    return 0;
+}
+
+/* C constructors (wasi-libc's preopen table among them) run inside tic_init, never from
+ * an `_initialize` export: Wizer would call that before the init function, outside the
+ * deterministic clock and randomness above. */
+static void tic_initialize_ctors(void) {
     if (!ctors_done) {
         ctors_done = 1;
         __wasm_call_ctors();
@@ -128,7 +163,10 @@ TIC_EXPORT("tic_init") int tic_init(void) {
 
 /* Wizer's init export must be [] -> []; a trap makes the snapshot build fail loudly. */
 TIC_EXPORT("tic_snapshot_init") void tic_snapshot_init(void) {
-    if (tic_init() != 0) __builtin_trap();
+    snapshotting = 1;
+    int failed = tic_init();
+    snapshotting = 0;
+    if (failed) __builtin_trap();
 }
 
 TIC_EXPORT("tic_alloc") void *tic_alloc(uint32_t size) { return malloc(size ? size : 1); }

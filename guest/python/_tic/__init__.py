@@ -66,8 +66,17 @@ def _flush() -> None:
             pass
 
 
+def _start_session() -> None:
+    """First cell of a session: what the snapshot froze must not be shared by sessions."""
+    import random
+
+    random.seed()  # from the host's CSPRNG, not the snapshot's fixed state
+
+
 def run_cell(source: str) -> str:
     global _cell_count
+    if _cell_count == 0:
+        _start_session()
     _cell_count += 1
     filename = f"{_CELL_PREFIX}{_cell_count}>"
     # Register the source so tracebacks can quote the cell's lines.
