@@ -175,6 +175,14 @@ describe('the guest file system', () => {
     expect(r.error?.type).toMatch(/Error$/);
   });
 
+  it('seeds random per session, not from the snapshot', async () => {
+    const cell = 'import random; random.getrandbits(64)';
+    const a = (await fresh()).run(cell).value;
+    const b = (await fresh()).run(cell).value;
+    expect(a).toMatch(/^\d+$/);
+    expect(a).not.toBe(b);
+  });
+
   it('has no host environment variables', async () => {
     const g = await fresh();
     expect(g.run('import os; dict(os.environ)').value).toBe('{}');
