@@ -28,11 +28,29 @@ def _init() -> None:
 
     for name in _preload.MODULES:
         __import__(name)
+    _load_sdk()
     # The session's workspace is the working directory: relative paths land there.
     os.chdir("/workspace")
     # Line-buffered stdout so output reaches the host while a cell runs, not only at its end.
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
+
+
+SDK_ARCHIVE = "/lib/sdk.zip"
+
+
+def _load_sdk() -> None:
+    """A guest built by `tic build` has its SDK in /lib/sdk.zip: import it into the cells' namespace."""
+    import importlib
+    import os
+
+    if not os.path.exists(SDK_ARCHIVE):
+        return
+    sys.path.insert(0, SDK_ARCHIVE)
+    import _tic_sdk  # written by tic build: which modules, under which names
+
+    for name in _tic_sdk.MODULES:
+        _namespace[name] = importlib.import_module(name)
 
 
 def _split_last_expression(tree: ast.Module):
@@ -106,11 +124,37 @@ class ToolError(Exception):
         self.type = type
 
 
-def call(tool: str, args: dict):
-    """Calls a host tool by its original name with JSON-serializable arguments."""
-    request = json.dumps({"tool": tool, "args": args}, ensure_ascii=False).encode()
-    reply = json.loads(_tic_host.call(request))
-    if reply.get("ok"):
-        return reply.get("value")
-    error = reply.get("error") or {}
+def _request(tool: str, args: dict, optional: tuple) -> bytes:
+    # None for an optional parameter means "not given": the tool applies its own default.
+    if optional:
+        args = {k: v for k, v in args.items() if not (v is None and k in optional)}
+    return json.dumps({"tool": tool, "args": args}, ensure_ascii=False, allow_nan=False).encode()
+
+
+def _result(reply: bytes):
+    decoded = json.loads(reply)
+    if decoded.get("ok"):
+        return decoded.get("value")
+    error = decoded.get("error") or {}
     raise ToolError(str(error.get("type", "ToolError")), str(error.get("message", "tool call failed")))
+
+
+def call(tool: str, args: dict, optional: tuple = ()):
+    """Calls a host tool by its original name; returns its result as plain Python data."""
+    return _result(_tic_host.call(_request(tool, args, optional)))
+
+
+async def call_async(tool: str, args: dict, optional: tuple = ()):
+    """The awaitable form of `call`, for the SDK's `aio` variants."""
+    return _result(_tic_host.call(_request(tool, args, optional)))
+
+
+def search(tools: list, query: str) -> list:
+    """`name: summary` lines of the tools whose name or summary contains every word of `query`."""
+    words = query.lower().split()
+    hits = []
+    for py_name, tool_name, summary in tools:
+        text = f"{py_name} {tool_name} {summary}".lower()
+        if all(w in text for w in words):
+            hits.append(f"{py_name}: {summary}" if summary else py_name)
+    return hits

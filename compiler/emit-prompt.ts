@@ -1,0 +1,121 @@
+// Stage 5, emit the prompt: what the model reads instead of the JSON schemas. Python
+// signatures carry names, types, required-ness, enums and defaults exactly; descriptions
+// are kept whole (`full`), cut to their first sentence (`compact`), or the prompt lists
+// only names and summaries and the model reads the rest in the sandbox (`index`).
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { packageRoot } from '../runtime/package-root.js';
+import type { PythonSdk } from './emit-python.js';
+import { type Definition, printType } from './python/model.js';
+import { firstLine } from './python/schema-to-python.js';
+import type { ToolSignature } from './python/schema-to-python.js';
+import type { ToolIR } from './normalize.js';
+
+export type PromptStyle = 'full' | 'compact' | 'index';
+export const PROMPT_STYLES: PromptStyle[] = ['full', 'compact', 'index'];
+
+/** First sentence (or line) of a description, whitespace collapsed. */
+export function firstSentence(text: string | undefined): string | undefined {
+  const line = firstLine(text);
+  if (!line) return undefined;
+  const m = /^(.+?[.!?])(\s|$)/.exec(line);
+  return (m ? m[1]! : line).trim();
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function describe(text: string | undefined, style: PromptStyle): string | undefined {
+  if (!text?.trim()) return undefined;
+  return style === 'full' ? oneLine(text) : firstSentence(text);
+}
+
+function definitionText(def: Definition, style: PromptStyle): string {
+  if (def.kind === 'alias') return `${def.name} = ${printType(def.type)}`;
+  const head = `class ${def.name}(TypedDict):${def.description && style === 'full' ? `  # ${oneLine(def.description)}` : ''}`;
+  const fields = def.fields.map((f) => {
+    const type = f.required ? printType(f.type) : `NotRequired[${printType(f.type)}]`;
+    const doc = describe(f.description, style);
+    return `    ${JSON.stringify(f.key).slice(1, -1) === f.key && /^[A-Za-z_]\w*$/.test(f.key) ? f.key : JSON.stringify(f.key)}: ${type}${doc ? `  # ${doc}` : ''}`;
+  });
+  return [head, ...fields].join('\n');
+}
+
+const FILLER = new Set(['the', 'a', 'an', 'of', 'to', 'in', 'for', 'is', 'be', 'this', 'that', 'with', 'on', 'id']);
+const words = (text: string) =>
+  text
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w && !FILLER.has(w));
+
+/** "Repository name" for `name` in `create_repository` says nothing the signature does not. */
+export function restatesName(description: string, paramName: string, toolName: string): boolean {
+  const known = new Set([...words(paramName), ...words(toolName)]);
+  const said = words(description);
+  return said.length > 0 && said.length <= 4 && said.every((w) => known.has(w) || known.has(w.replace(/s$/, '')));
+}
+
+/** Parameter docs shared by two or more tools, said once for all (`owner`, `repo`, ...). */
+function commonParamDocs(mods: PythonSdk['modules'], style: PromptStyle): Map<string, string> {
+  const seen = new Map<string, number>();
+  for (const mod of mods) {
+    for (const sig of mod.signatures.values()) {
+      for (const p of sig.params) {
+        const d = describe(p.description, style);
+        if (d) seen.set(`${p.pyName}\0${d}`, (seen.get(`${p.pyName}\0${d}`) ?? 0) + 1);
+      }
+    }
+  }
+  const common = new Map<string, string>();
+  for (const [key, n] of seen) {
+    const [name, doc] = key.split('\0') as [string, string];
+    if (n >= 2 && !common.has(name)) common.set(name, doc);
+  }
+  return common;
+}
+
+function signatureText(tool: ToolIR, sig: ToolSignature, style: PromptStyle, prefix: string, common: Map<string, string>): string {
+  const params = sig.params.map((p) => {
+    const type = printType(p.type);
+    if (p.required) return `${p.pyName}: ${type}`;
+    if (p.default !== undefined && p.default !== 'None') return `${p.pyName}: ${type} = ${p.default}`;
+    return `${p.pyName}: ${type} = None`;
+  });
+  const req = params.filter((_, i) => sig.params[i]!.required);
+  const opt = params.filter((_, i) => !sig.params[i]!.required);
+  const all = [...req, ...(opt.length ? ['*', ...opt] : []), ...(sig.extra ? [`**extra: ${printType(sig.extra)}`] : [])];
+  const returns = sig.result.kind === 'any' ? '' : ` -> ${printType(sig.result)}`;
+  const lines = [`def ${prefix}${tool.pyName}(${all.join(', ')})${returns}`];
+  const doc = describe(tool.description, style) ?? tool.title;
+  const docs: string[] = doc ? [doc] : [];
+  for (const p of sig.params) {
+    const d = describe(p.description, style);
+    if (!d || common.get(p.pyName) === d) continue;
+    if (style === 'compact' && restatesName(d, p.pyName, tool.pyName)) continue;
+    docs.push(`${p.pyName}: ${d}`);
+  }
+  return lines.concat(docs.map((d) => `    # ${d}`)).join('\n');
+}
+
+export function emitPrompt(sdk: PythonSdk, options: { moduleName: string; style: PromptStyle }): string {
+  const { style, moduleName } = options;
+  const blocks: string[] = [];
+  const common = style === 'index' ? new Map<string, string>() : commonParamDocs(sdk.modules, style);
+  if (common.size) blocks.push(['# Parameters of several tools:', ...[...common].map(([n, d]) => `#   ${n}: ${d}`)].join('\n'));
+  for (const mod of sdk.modules) {
+    const prefix = mod.namespace ? `${mod.namespace}.` : '';
+    if (style === 'index') {
+      for (const t of mod.tools) blocks.push(`${prefix}${t.pyName}: ${firstSentence(t.description) ?? t.title ?? ''}`.trimEnd());
+      continue;
+    }
+    if (mod.namespace) blocks.push(`# ${moduleName}.${mod.namespace}`);
+    for (const def of mod.definitions) blocks.push(definitionText(def, style));
+    for (const t of mod.tools) blocks.push(signatureText(t, mod.signatures.get(t.name)!, style, prefix, common));
+  }
+  const template = Handlebars.compile(readFileSync(join(packageRoot(), 'templates', 'prompt.md.hbs'), 'utf8'), { noEscape: true, strict: true });
+  return template({ module: moduleName, index: style === 'index', code: blocks.join(style === 'index' ? '\n' : '\n\n') });
+}
