@@ -2,15 +2,21 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { buildGuest } from '../guest/build/index.js';
-import { GuestInstance, compileGuest } from '../runtime/instance.js';
+import { type GuestImage, GuestInstance, compileGuest, lazyFileBytes } from '../runtime/instance.js';
+import { loadGuestImage } from '../runtime/load.js';
 
-export async function runCommand(code: string, options: { snapshot: boolean }): Promise<number> {
+async function image(options: { snapshot: boolean; guestDir?: string }): Promise<GuestImage> {
+  if (options.guestDir) return (await loadGuestImage(options.guestDir)).image;
+  const base = await buildGuest();
+  const lib = { 'python311.zip': lazyFileBytes(base.stdlibZip) };
+  return compileGuest(options.snapshot ? base.snapshotWasm : base.coreWasm, lib, options.snapshot);
+}
+
+export async function runCommand(code: string, options: { snapshot: boolean; guestDir?: string }): Promise<number> {
   // One short cell: V8's optimizing tier would only compete for the CPU and hold up the
   // exit while its background jobs finish. Long-lived sessions keep the default tiering.
   setFlagsFromString('--liftoff-only');
-  const base = await buildGuest();
-  const image = await compileGuest(options.snapshot ? base.snapshotWasm : base.coreWasm, base.stdlibZip, options.snapshot);
-  const guest = new GuestInstance(image);
+  const guest = new GuestInstance(await image(options));
   const result = guest.run(code, {
     onStdout: (text) => process.stdout.write(text),
     onStderr: (text) => process.stderr.write(text),

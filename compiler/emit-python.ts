@@ -64,8 +64,9 @@ function callArgs(tool: ToolIR, sig: ToolSignature): string {
   const entries = sig.params.map((p) => `${JSON.stringify(p.key)}: ${p.pyName}`).join(', ');
   const dict = sig.extra ? `{${entries}${entries ? ', ' : ''}**extra}` : `{${entries}}`;
   const optional = sig.params.filter((p) => !p.required).map((p) => JSON.stringify(p.key));
-  const opt = optional.length ? `, (${optional.join(', ')}${optional.length === 1 ? ',' : ''})` : '';
-  return `${JSON.stringify(tool.name)}, ${dict}${opt}`;
+  const opt = `(${optional.join(', ')}${optional.length === 1 ? ',' : ''})`;
+  const ns = tool.namespace !== undefined ? `, ${opt}, ${JSON.stringify(tool.namespace)}` : optional.length ? `, ${opt}` : '';
+  return `${JSON.stringify(tool.name)}, ${dict}${ns}`;
 }
 
 export function functionDoc(tool: ToolIR, sig: ToolSignature): string {

@@ -36,8 +36,11 @@ export interface GuestImage {
   module: WebAssembly.Module;
   /** True when the module is a Wizer snapshot (Python already booted). */
   snapshot: boolean;
-  /** The stdlib archive, shared read-only by every instance, read on first use. */
-  stdlibZip: LazyBytes;
+  /**
+   * The read-only files under /lib (`python311.zip`, and `sdk/...` for a built guest),
+   * shared by every instance; large ones are read on first use.
+   */
+  lib: Record<string, Uint8Array | LazyBytes>;
 }
 
 /** A file read once, the first time a guest opens it: most cells never leave the snapshot. */
@@ -52,9 +55,9 @@ export function lazyFileBytes(path: string): LazyBytes {
 export class GuestCrash extends Error {}
 
 /** Reads and compiles a guest once; instantiate it as often as needed. */
-export async function compileGuest(wasmPath: string, stdlibPath: string, snapshot: boolean): Promise<GuestImage> {
+export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean): Promise<GuestImage> {
   const module = await WebAssembly.compile(await readFile(wasmPath));
-  return { module, snapshot, stdlibZip: lazyFileBytes(stdlibPath) };
+  return { module, snapshot, lib };
 }
 
 const noTools: HostCallHandler = (request) => {
@@ -95,7 +98,7 @@ export class GuestInstance {
     this.wasi = new WasiPreview1({
       // Same order as at snapshot time: the snapshot remembers fd 3 and fd 4.
       preopens: [
-        { guestPath: '/lib', root: readonlyTree({ 'python311.zip': image.stdlibZip }) },
+        { guestPath: '/lib', root: readonlyTree(image.lib) },
         { guestPath: '/workspace', root: this.workspace },
       ],
       stdout: (bytes) => this.emit('stdout', bytes),

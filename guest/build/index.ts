@@ -146,6 +146,48 @@ function runLogged(cmd: string, args: string[], env: Record<string, string>, log
   });
 }
 
+/** What the guest finds under /lib while Wizer snapshots it: guest path -> host file. */
+export type LibFiles = Record<string, string>;
+
+/**
+ * Pre-initializes a guest with Wizer: boots Python, imports the preloaded stdlib (and the
+ * SDK when /lib/sdk is there), and writes the snapshot. The snapshot pins the preopen
+ * layout, /lib then /workspace: the runtime mounts them in the same order.
+ */
+export async function snapshotGuest(options: { coreWasm: string; lib: LibFiles; outWasm: string; logFile: string }): Promise<void> {
+  const stage = `${options.outWasm}.mnt`;
+  rmSync(stage, { recursive: true, force: true });
+  const libDir = join(stage, 'lib');
+  const wsDir = join(stage, 'workspace');
+  mkdirSync(wsDir, { recursive: true });
+  const touched = [libDir, wsDir];
+  for (const [rel, src] of Object.entries(options.lib)) {
+    const dst = join(libDir, rel);
+    mkdirSync(dirname(dst), { recursive: true });
+    writeFileSync(dst, readFileSync(src));
+    touched.push(dst, dirname(dst));
+  }
+  // Python may record what it stats: fixed times keep the snapshot closer to reproducible.
+  for (const p of touched) utimesSync(p, 1e9, 1e9);
+  try {
+    await runLogged(
+      wizerBinary(),
+      [
+        options.coreWasm,
+        '-o', options.outWasm,
+        ...WIZER_FLAGS,
+        '--mapdir', `/lib::${libDir}`,
+        '--mapdir', `/workspace::${wsDir}`,
+        '--preload', `tic=${join(GUEST_DIR, 'shim', 'host-stub.wat')}`,
+      ],
+      {},
+      options.logFile,
+    );
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds the base guest (the one used when no tools are given) or returns it from the
  * cache. Safe to call from anything that needs a guest: it is a no-op when cached.
@@ -212,31 +254,9 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
   });
   stdlibStats = JSON.parse(readFileSync(join(stdlib, 'stats.json'), 'utf8')) as typeof stdlibStats;
 
-  await step('snapshot', keys.snapshot, 'pre-initializing Python with Wizer', async (out, logFile) => {
-    // The snapshot pins the preopen layout: /lib (stdlib) then /workspace, the same
-    // order the runtime mounts them in.
-    const libDir = join(out, 'mnt', 'lib');
-    const wsDir = join(out, 'mnt', 'workspace');
-    mkdirSync(libDir, { recursive: true });
-    mkdirSync(wsDir, { recursive: true });
-    writeFileSync(join(libDir, STDLIB_ARCHIVE), readFileSync(join(stdlib, STDLIB_ARCHIVE)));
-    // Python may record what it stats: fixed times keep the snapshot reproducible.
-    for (const p of [join(libDir, STDLIB_ARCHIVE), libDir, wsDir]) utimesSync(p, 1e9, 1e9);
-    await runLogged(
-      wizerBinary(),
-      [
-        join(link, 'core.wasm'),
-        '-o', join(out, 'guest.wasm'),
-        ...WIZER_FLAGS,
-        '--mapdir', `/lib::${libDir}`,
-        '--mapdir', `/workspace::${wsDir}`,
-        '--preload', `tic=${join(GUEST_DIR, 'shim', 'host-stub.wat')}`,
-      ],
-      {},
-      logFile,
-    );
-    rmSync(join(out, 'mnt'), { recursive: true, force: true });
-  });
+  await step('snapshot', keys.snapshot, 'pre-initializing Python with Wizer', (out, logFile) =>
+    snapshotGuest({ coreWasm: join(link, 'core.wasm'), lib: { [STDLIB_ARCHIVE]: join(stdlib, STDLIB_ARCHIVE) }, outWasm: join(out, 'guest.wasm'), logFile }),
+  );
 
   // Assemble the base guest: the three files the runtime needs, and what went in.
   const tmp = `${finalDir}.partial`;

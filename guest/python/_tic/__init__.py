@@ -36,18 +36,18 @@ def _init() -> None:
     sys.stderr.reconfigure(line_buffering=True)
 
 
-SDK_ARCHIVE = "/lib/sdk.zip"
+SDK_DIR = "/lib/sdk"
 
 
 def _load_sdk() -> None:
-    """A guest built by `tic build` has its SDK in /lib/sdk.zip: import it into the cells' namespace."""
+    """A guest built by `tic build` has its SDK in /lib/sdk: import it into the cells' namespace."""
     import importlib
     import os
 
-    if not os.path.exists(SDK_ARCHIVE):
+    if not os.path.isdir(SDK_DIR):
         return
-    sys.path.insert(0, SDK_ARCHIVE)
-    import _tic_sdk  # written by tic build: which modules, under which names
+    sys.path.insert(0, SDK_DIR)
+    import _tic_sdk  # written by tic build: the SDK's top-level modules
 
     for name in _tic_sdk.MODULES:
         _namespace[name] = importlib.import_module(name)
@@ -124,11 +124,14 @@ class ToolError(Exception):
         self.type = type
 
 
-def _request(tool: str, args: dict, optional: tuple) -> bytes:
+def _request(tool: str, args: dict, optional: tuple, namespace) -> bytes:
     # None for an optional parameter means "not given": the tool applies its own default.
     if optional:
         args = {k: v for k, v in args.items() if not (v is None and k in optional)}
-    return json.dumps({"tool": tool, "args": args}, ensure_ascii=False, allow_nan=False).encode()
+    request = {"tool": tool, "args": args}
+    if namespace is not None:
+        request["namespace"] = namespace
+    return json.dumps(request, ensure_ascii=False, allow_nan=False).encode()
 
 
 def _result(reply: bytes):
@@ -139,14 +142,14 @@ def _result(reply: bytes):
     raise ToolError(str(error.get("type", "ToolError")), str(error.get("message", "tool call failed")))
 
 
-def call(tool: str, args: dict, optional: tuple = ()):
+def call(tool: str, args: dict, optional: tuple = (), namespace=None):
     """Calls a host tool by its original name; returns its result as plain Python data."""
-    return _result(_tic_host.call(_request(tool, args, optional)))
+    return _result(_tic_host.call(_request(tool, args, optional, namespace)))
 
 
-async def call_async(tool: str, args: dict, optional: tuple = ()):
+async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None):
     """The awaitable form of `call`, for the SDK's `aio` variants."""
-    return _result(_tic_host.call(_request(tool, args, optional)))
+    return _result(_tic_host.call(_request(tool, args, optional, namespace)))
 
 
 def search(tools: list, query: str) -> list:

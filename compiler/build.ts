@@ -1,0 +1,189 @@
+// `tic build` as a library function: tool schemas in, guest artifacts out.
+// load -> normalize -> emit Python -> emit TypeScript -> emit prompt -> snapshot -> manifest.
+
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { buildGuest } from '../guest/build/index.js';
+import { packageRoot } from '../runtime/package-root.js';
+import { CompileError, type Diagnostic, Diagnostics } from './diagnostics.js';
+import { emitPrompt, type PromptStyle } from './emit-prompt.js';
+import { emitPython } from './emit-python.js';
+import { emitTypeScript } from './emit-typescript.js';
+import { type ToolFormat, loadToolsFile } from './load.js';
+import { type ToolIR, normalize } from './normalize.js';
+import { NameScope, identifier, isPythonIdentifier } from './python/names.js';
+import { snapshotWithSdk } from './snapshot.js';
+
+export interface BuildOptions {
+  /** Tool list files (JSON or YAML; OpenAI, Anthropic or MCP shapes). */
+  inputs: string[];
+  outDir: string;
+  /** A name for this build, recorded in the manifest. Default: the first input's base name. */
+  name?: string;
+  /** Python module the SDK is imported as. Default `tools`. */
+  moduleName?: string;
+  /**
+   * One namespace (Python submodule) per input, in order. Default: none for one input,
+   * the inputs' base names for several.
+   */
+  namespaces?: string[];
+  promptStyle?: PromptStyle;
+  /** Pre-initialize the guest with the SDK imported (default). Without: faster builds, slower sessions. */
+  snapshot?: boolean;
+  log?: (line: string) => void;
+  cacheDir?: string;
+}
+
+export interface ManifestTool {
+  name: string;
+  pyName: string;
+  namespace?: string;
+}
+
+export interface Manifest {
+  tooliscode: string;
+  python: string;
+  wizer: string;
+  name: string;
+  module: string;
+  promptStyle: PromptStyle;
+  snapshot: boolean;
+  baseGuest: string;
+  inputs: { file: string; format: ToolFormat; sha256: string; namespace?: string }[];
+  inputHash: string;
+  tools: ManifestTool[];
+  /** sha256 of every artifact, by path relative to the output folder. */
+  files: Record<string, string>;
+}
+
+export interface BuildResult {
+  outDir: string;
+  manifest: Manifest;
+  warnings: Diagnostic[];
+  snapshotCached: boolean;
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function namespacesFor(inputs: string[], given: string[] | undefined): (string | undefined)[] {
+  if (given) {
+    if (given.length !== inputs.length) {
+      throw new CompileError([{ severity: 'error', file: inputs.join(', '), path: '', message: `${given.length} namespace(s) given for ${inputs.length} input file(s): give one per file, in order` }]);
+    }
+    const bad = given.find((n) => !isPythonIdentifier(n));
+    if (bad !== undefined) throw new CompileError([{ severity: 'error', file: inputs.join(', '), path: '', message: `namespace ${JSON.stringify(bad)} is not a Python identifier` }]);
+    if (new Set(given).size !== given.length) throw new CompileError([{ severity: 'error', file: inputs.join(', '), path: '', message: 'namespaces must differ from each other' }]);
+    return given;
+  }
+  if (inputs.length === 1) return [undefined];
+  const scope = new NameScope(['aio', 'search_tools', 'ToolError'], true);
+  return inputs.map((f) => scope.allocate(identifier(basename(f).replace(/\.(json|ya?ml)$/i, ''), 'snake')));
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const log = options.log ?? (() => {});
+  const moduleName = options.moduleName ?? 'tools';
+  if (!isPythonIdentifier(moduleName)) {
+    throw new CompileError([{ severity: 'error', file: '', path: '', message: `module name ${JSON.stringify(moduleName)} is not a Python identifier` }]);
+  }
+  const promptStyle = options.promptStyle ?? 'compact';
+  const version = packageVersion();
+  const namespaces = namespacesFor(options.inputs, options.namespaces);
+
+  // load + normalize every input; errors of all files are reported together.
+  const tools: ToolIR[] = [];
+  const warnings: Diagnostic[] = [];
+  const errors: Diagnostic[] = [];
+  const inputs: Manifest['inputs'] = [];
+  options.inputs.forEach((file, i) => {
+    try {
+      const loaded = loadToolsFile(file);
+      const ns = namespaces[i];
+      const { tools: list, diagnostics } = normalize(loaded, ns !== undefined ? { namespace: ns } : {});
+      tools.push(...list);
+      warnings.push(...diagnostics.warnings);
+      inputs.push({ file, format: loaded.format, sha256: sha256(readFileSync(file)), ...(ns !== undefined ? { namespace: ns } : {}) });
+    } catch (err) {
+      if (err instanceof CompileError) errors.push(...err.diagnostics);
+      else throw err;
+    }
+  });
+  if (errors.length) throw new CompileError(errors);
+  log(`loaded ${tools.length} tools from ${options.inputs.length} file(s)`);
+
+  const diags = new Diagnostics(options.inputs.join(', '));
+  const sdk = emitPython(tools, { moduleName, version, sources: options.inputs.map((f) => basename(f)) }, diags);
+  // Schema constructs typed as Any come back as warnings of the file they are in.
+  for (const d of diags.list) warnings.push({ ...d, file: tools.find((t) => t.name === d.tool)?.source.file ?? d.file });
+  const dts = await emitTypeScript(tools, { version });
+  const prompt = emitPrompt(sdk, { moduleName, style: promptStyle });
+
+  // Write the text artifacts. The SDK folder is replaced whole so no stale module stays.
+  const out = options.outDir;
+  mkdirSync(out, { recursive: true });
+  rmSync(join(out, 'sdk'), { recursive: true, force: true });
+  const files = new Map<string, string | Uint8Array>();
+  for (const [rel, text] of sdk.files) files.set(`sdk/${rel}`, text);
+  files.set('sdk/_tic_sdk.py', `# Generated by tooliscode ${version}: the SDK modules a session imports.\nMODULES = [${JSON.stringify(moduleName)}]\n`);
+  files.set('tools.d.ts', dts);
+  files.set('prompt.md', prompt);
+  files.set(
+    'tools.json',
+    JSON.stringify(
+      tools.map((t) => ({
+        name: t.name,
+        pyName: t.pyName,
+        ...(t.namespace !== undefined ? { namespace: t.namespace } : {}),
+        description: t.description,
+        inputSchema: t.inputSchema,
+        ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}),
+      })),
+      null,
+      2,
+    ) + '\n',
+  );
+  for (const [rel, data] of files) {
+    mkdirSync(dirname(join(out, rel)), { recursive: true });
+    writeFileSync(join(out, rel), data);
+  }
+
+  // The guest: the base build (cached), then the snapshot with the SDK (cached).
+  const base = await buildGuest({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log: (l) => log(`guest: ${l}`) });
+  const sdkFiles = new Map<string, string>();
+  for (const rel of files.keys()) if (rel.startsWith('sdk/')) sdkFiles.set(rel.slice(4), join(out, rel));
+  const sdkHash = sha256([...sdkFiles.keys()].sort().map((k) => `${k}\0${sha256(readFileSync(sdkFiles.get(k)!))}`).join('\n'));
+  const snapshot = options.snapshot ?? true;
+  let snapshotCached = false;
+  if (snapshot) {
+    const snap = await snapshotWithSdk({ base, sdkFiles, sdkHash, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log });
+    snapshotCached = snap.cached;
+    copyFileSync(snap.wasm, join(out, 'guest.wasm'));
+  } else {
+    copyFileSync(base.coreWasm, join(out, 'guest.wasm'));
+  }
+  copyFileSync(base.stdlibZip, join(out, 'stdlib.zip'));
+
+  const hashes: Record<string, string> = {};
+  for (const rel of [...files.keys(), 'guest.wasm', 'stdlib.zip'].sort()) hashes[rel] = sha256(readFileSync(join(out, rel)));
+  const manifest: Manifest = {
+    tooliscode: version,
+    python: base.info.python,
+    wizer: base.info.wizer,
+    name: options.name ?? basename(options.inputs[0] ?? 'tools').replace(/\.(json|ya?ml)$/i, ''),
+    module: moduleName,
+    promptStyle,
+    snapshot,
+    baseGuest: base.info.key,
+    inputs,
+    inputHash: sha256(inputs.map((i) => `${i.namespace ?? ''}\0${i.sha256}`).join('\n')),
+    tools: tools.map((t) => ({ name: t.name, pyName: t.pyName, ...(t.namespace !== undefined ? { namespace: t.namespace } : {}) })),
+    files: hashes,
+  };
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return { outDir: out, manifest, warnings, snapshotCached };
+}

@@ -1,0 +1,33 @@
+// Stage 6, snapshot: the base guest re-snapshotted with the SDK imported, so a session
+// starts with the tools loaded. Cached by the base guest's key and the SDK's bytes.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BaseGuest, cacheRoot, snapshotGuest } from '../guest/build/index.js';
+
+export async function snapshotWithSdk(options: {
+  base: BaseGuest;
+  /** SDK files: path under /lib/sdk -> host file. */
+  sdkFiles: Map<string, string>;
+  sdkHash: string;
+  cacheDir?: string;
+  log: (line: string) => void;
+}): Promise<{ wasm: string; cached: boolean }> {
+  const key = createHash('sha256').update(`${options.base.info.key}\0${options.sdkHash}`).digest('hex').slice(0, 16);
+  const dir = join(options.cacheDir ?? cacheRoot(), 'builds', key);
+  const wasm = join(dir, 'guest.wasm');
+  if (existsSync(wasm)) return { wasm, cached: true };
+  mkdirSync(join(options.cacheDir ?? cacheRoot(), 'logs'), { recursive: true });
+  const logFile = join(options.cacheDir ?? cacheRoot(), 'logs', `build-${key}.log`);
+  options.log(`snapshot: pre-initializing the guest with the SDK imported (log: ${logFile})`);
+  const tmp = `${dir}.partial`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const lib: Record<string, string> = { 'python311.zip': options.base.stdlibZip };
+  for (const [rel, src] of options.sdkFiles) lib[`sdk/${rel}`] = src;
+  await snapshotGuest({ coreWasm: options.base.coreWasm, lib, outWasm: join(tmp, 'guest.wasm'), logFile });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return { wasm, cached: false };
+}
