@@ -8,6 +8,7 @@ A cell's result goes back to the host as one JSON object:
 
 import ast
 import builtins
+import inspect
 import json
 import linecache
 import sys
@@ -28,6 +29,9 @@ def _init() -> None:
 
     for name in _preload.MODULES:
         __import__(name)
+    from _tic import aio
+
+    aio.install()
     _load_sdk()
     # The session's workspace is the working directory: relative paths land there.
     os.chdir("/workspace")
@@ -69,10 +73,23 @@ def _user_traceback(exc: BaseException):
     return tb
 
 
+_RUNTIME_FILES = (__file__.rsplit("/", 1)[0] + "/",)
+
+
+def _hide_runtime_frames(te: traceback.TracebackException) -> None:
+    """Frames of this module say nothing to the cell's author; drop them at every level."""
+    while te is not None:
+        te.stack = traceback.StackSummary.from_list(
+            [f for f in te.stack if not f.filename.startswith(_RUNTIME_FILES)]
+        )
+        te = te.__cause__ or te.__context__
+
+
 def _describe(exc: BaseException) -> dict:
     cls = type(exc)
     name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
     formatted = traceback.TracebackException(cls, exc, _user_traceback(exc), compact=True)
+    _hide_runtime_frames(formatted)
     return {"type": name, "message": str(exc), "traceback": "".join(formatted.format())}
 
 
@@ -91,6 +108,19 @@ def _start_session() -> None:
     random.seed()  # from the host's CSPRNG, not the snapshot's fixed state
 
 
+# Cells may `await` at top level (`await asyncio.gather(tools.aio.a(), tools.aio.b())`).
+_TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+
+
+def _execute(code):
+    result = eval(code, _namespace)
+    if code.co_flags & inspect.CO_COROUTINE:
+        from _tic import aio
+
+        result = aio.run(result)
+    return result
+
+
 def run_cell(source: str) -> str:
     global _cell_count
     if _cell_count == 0:
@@ -101,11 +131,11 @@ def run_cell(source: str) -> str:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     result: dict = {"ok": True}
     try:
-        tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST)
+        tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST | _TOP_LEVEL_AWAIT)
         body, last = _split_last_expression(tree)
-        exec(compile(body, filename, "exec"), _namespace)
+        _execute(compile(body, filename, "exec", _TOP_LEVEL_AWAIT))
         if last is not None:
-            value = eval(compile(last, filename, "eval"), _namespace)
+            value = _execute(compile(last, filename, "eval", _TOP_LEVEL_AWAIT))
             if value is not None:
                 builtins._ = value  # like the REPL: `_` is the last value
                 result["value"] = repr(value)
