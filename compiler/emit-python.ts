@@ -96,7 +96,8 @@ function typingNames(mod: PythonModule): string[] {
 }
 
 function definitionView(def: Definition) {
-  if (def.kind === 'alias') return { name: def.name, alias: printType(def.type).replace(/"/g, '\\"'), classForm: false, functionalForm: false };
+  // A string: the alias may refer to itself or to names defined further down.
+  if (def.kind === 'alias') return { name: def.name, alias: JSON.stringify(printType(def.type)), classForm: false, functionalForm: false };
   const classForm = def.fields.every((f) => isPythonIdentifier(f.key) && !SDK_RESERVED.has(f.key));
   const fieldType = (f: { type: PyType; required: boolean }) => (f.required ? printType(f.type) : `NotRequired[${printType(f.type)}]`);
   if (classForm) {

@@ -64,11 +64,11 @@ function parseText(file: string, text: string): unknown {
       throw new CompileError([{ severity: 'error', file, path: '', message: `malformed JSON${where}: ${msg.replace(/^.*?: /, '').replace(/ in JSON at position \d+.*$/, '')}` }]);
     }
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new CompileError([{ severity: 'error', file, path: '', message: `malformed YAML${at}: ${e.message.split('\n')[0]}` }]);
+    throw new CompileError([{ severity: 'error', file, path: '', message: `malformed YAML${at}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` }]);
   }
   return doc.toJS() as unknown;
 }

@@ -90,7 +90,8 @@ export class PythonTypes {
     const schema = this.flattenObject(ctx.root, ctx);
     const props = isObject(schema.properties) ? schema.properties : {};
     const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-    const names = new NameScope();
+    // The function body calls _call/_call_async; `self`/`cls` would read as a method's own.
+    const names = new NameScope(['_call', '_call_async', 'self', 'cls']);
     const params: Param[] = [];
     for (const [key, prop] of Object.entries(props)) {
       const path = child(child(ctx.path, 'properties'), key);
@@ -102,7 +103,10 @@ export class PythonTypes {
       });
       const p: Param = { key, pyName: names.allocate(identifier(key, 'keep')), type, required: required.has(key) };
       if (isObject(prop)) {
-        if ('default' in prop && !required.has(key)) p.default = pyDefault(prop.default);
+        if ('default' in prop && !required.has(key)) {
+          if (this.fits(prop.default, type)) p.default = pyDefault(prop.default);
+          else this.diags.warn(child(path, 'default'), `the default ${JSON.stringify(prop.default)} does not match the parameter's type; the parameter defaults to None (not given)`, ctx.tool.name);
+        }
         const d = typeof prop.description === 'string' ? prop.description : undefined;
         if (d) p.description = d;
       }
@@ -164,6 +168,36 @@ export class PythonTypes {
     if (!ref.startsWith('#')) return undefined;
     const target = resolvePointer(ctx.root, ref.slice(1));
     return isObject(target) ? { schema: target, pointer: ref } : undefined;
+  }
+
+  /** Whether a JSON value is a value of the Python type (for schema defaults). */
+  fits(v: unknown, t: PyType): boolean {
+    switch (t.kind) {
+      case 'any':
+        return true;
+      case 'none':
+        return v === null;
+      case 'name':
+        if (t.name === 'str') return typeof v === 'string';
+        if (t.name === 'int') return typeof v === 'number' && Number.isInteger(v);
+        if (t.name === 'float') return typeof v === 'number';
+        if (t.name === 'bool') return typeof v === 'boolean';
+        return true;
+      case 'literal':
+        return t.values.includes(v as Literal);
+      case 'list':
+        return Array.isArray(v) && v.every((x) => this.fits(x, t.item));
+      case 'dict':
+        return isObject(v) && Object.values(v).every((x) => this.fits(x, t.value));
+      case 'union':
+        return t.members.some((m) => this.fits(v, m));
+      case 'ref': {
+        const def = this.definitions.find((d) => d.name === t.name);
+        if (!def) return false;
+        if (def.kind === 'alias') return this.fits(v, def.type);
+        return isObject(v) && def.fields.every((f) => (f.key in v ? this.fits(v[f.key], f.type) : !f.required)) && Object.keys(v).every((k) => def.fields.some((f) => f.key === k));
+      }
+    }
   }
 
   convert(schema: unknown, ctx: Ctx): PyType {
