@@ -46,7 +46,7 @@ describe('tic build on the memory fixture', () => {
     expect(m.python).toBe('3.11.2');
     expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['guest.wasm', 'sdk/tools/__init__.py', 'prompt.md', 'tools.d.ts']));
     expect(readFileSync(join(out, 'tools.d.ts'), 'utf8')).toContain('"create_entities": (args: CreateEntitiesArgs) => CreateEntitiesResult | Promise<CreateEntitiesResult>;');
-    expect(readFileSync(join(out, 'prompt.md'), 'utf8')).toContain('def create_entities(entities: list[CreateEntitiesEntitiesItem]) -> CreateEntitiesResult');
+    expect(readFileSync(join(out, 'prompt.md'), 'utf8')).toContain('def create_entities(entities: list[Entity]) -> CreateEntitiesResult');
   });
 
   it('starts sessions with the SDK already imported as `tools`; calls reach the host exactly', async () => {

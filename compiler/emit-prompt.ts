@@ -9,6 +9,7 @@ import Handlebars from 'handlebars';
 import { packageRoot } from '../runtime/package-root.js';
 import type { PythonSdk } from './emit-python.js';
 import { type Definition, printType } from './python/model.js';
+import { isPythonIdentifier } from './python/names.js';
 import { firstLine } from './python/schema-to-python.js';
 import type { ToolSignature } from './python/schema-to-python.js';
 import type { ToolIR } from './normalize.js';
@@ -38,8 +39,9 @@ function definitionText(def: Definition, style: PromptStyle): string {
   const head = `class ${def.name}(TypedDict):${def.description && style === 'full' ? `  # ${oneLine(def.description)}` : ''}`;
   const fields = def.fields.map((f) => {
     const type = f.required ? printType(f.type) : `NotRequired[${printType(f.type)}]`;
-    const doc = describe(f.description, style);
-    return `    ${JSON.stringify(f.key).slice(1, -1) === f.key && /^[A-Za-z_]\w*$/.test(f.key) ? f.key : JSON.stringify(f.key)}: ${type}${doc ? `  # ${doc}` : ''}`;
+    let doc = describe(f.description, style);
+    if (doc && style === 'compact' && restatesName(doc, f.key, def.name)) doc = undefined;
+    return `    ${isPythonIdentifier(f.key) ? f.key : JSON.stringify(f.key)}: ${type}${doc ? `  # ${doc}` : ''}`;
   });
   return [head, ...fields].join('\n');
 }

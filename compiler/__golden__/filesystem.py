@@ -9,7 +9,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from _tic import ToolError as ToolError, call as _call, call_async as _call_async, search as _search
 
-__all__ = ["ReadFileResult", "ReadMediaFileResult", "ReadMediaFileResultContentItemOption1", "ReadMediaFileResultContentItemOption2", "ReadMediaFileResultContentItemOption2Resource", "EditFileEditsItem", "read_file", "read_text_file", "read_media_file", "read_multiple_files", "write_file", "edit_file", "create_directory", "list_directory", "list_directory_with_sizes", "directory_tree", "move_file", "search_files", "get_file_info", "list_allowed_directories", "aio", "search_tools", "ToolError"]
+__all__ = ["ReadFileResult", "ReadMediaFileResult", "ReadMediaFileResultContentItemOption1", "ReadMediaFileResultContentItemOption2", "Resource", "Edit", "read_file", "read_text_file", "read_media_file", "read_multiple_files", "write_file", "edit_file", "create_directory", "list_directory", "list_directory_with_sizes", "directory_tree", "move_file", "search_files", "get_file_info", "list_allowed_directories", "aio", "search_tools", "ToolError"]
 
 
 class ReadFileResult(TypedDict):
@@ -28,16 +28,16 @@ class ReadMediaFileResultContentItemOption1(TypedDict):
 
 class ReadMediaFileResultContentItemOption2(TypedDict):
     type: Literal["resource"]
-    resource: ReadMediaFileResultContentItemOption2Resource
+    resource: Resource
 
 
-class ReadMediaFileResultContentItemOption2Resource(TypedDict):
+class Resource(TypedDict):
     uri: str
     mimeType: NotRequired[str]
     blob: str
 
 
-class EditFileEditsItem(TypedDict):
+class Edit(TypedDict):
     oldText: str
     """Text to search for - must match exactly"""
     newText: str
@@ -80,7 +80,7 @@ def write_file(path: str, content: str) -> ReadFileResult:
     return _call("write_file", {"path": path, "content": content})
 
 
-def edit_file(path: str, edits: list[EditFileEditsItem], *, dryRun: bool = False) -> ReadFileResult:
+def edit_file(path: str, edits: list[Edit], *, dryRun: bool = False) -> ReadFileResult:
     """Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.
 
     Args:
@@ -163,7 +163,7 @@ class aio:
         return await _call_async("write_file", {"path": path, "content": content})
 
     @staticmethod
-    async def edit_file(path: str, edits: list[EditFileEditsItem], *, dryRun: bool = False) -> ReadFileResult:
+    async def edit_file(path: str, edits: list[Edit], *, dryRun: bool = False) -> ReadFileResult:
         """Async variant of `edit_file`."""
         return await _call_async("edit_file", {"path": path, "edits": edits, "dryRun": dryRun}, ("dryRun",))
 

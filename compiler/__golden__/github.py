@@ -9,10 +9,10 @@ from typing import Any, Literal, TypedDict
 
 from _tic import ToolError as ToolError, call as _call, call_async as _call_async, search as _search
 
-__all__ = ["PushFilesFilesItem", "CreatePullRequestReviewCommentsItemOption1", "CreatePullRequestReviewCommentsItemOption2", "create_or_update_file", "search_repositories", "create_repository", "get_file_contents", "push_files", "create_issue", "create_pull_request", "fork_repository", "create_branch", "list_commits", "list_issues", "update_issue", "add_issue_comment", "search_code", "search_issues", "search_users", "get_issue", "get_pull_request", "list_pull_requests", "create_pull_request_review", "merge_pull_request", "get_pull_request_files", "get_pull_request_status", "update_pull_request_branch", "get_pull_request_comments", "get_pull_request_reviews", "aio", "search_tools", "ToolError"]
+__all__ = ["File", "CreatePullRequestReviewCommentsItemOption1", "CreatePullRequestReviewCommentsItemOption2", "create_or_update_file", "search_repositories", "create_repository", "get_file_contents", "push_files", "create_issue", "create_pull_request", "fork_repository", "create_branch", "list_commits", "list_issues", "update_issue", "add_issue_comment", "search_code", "search_issues", "search_users", "get_issue", "get_pull_request", "list_pull_requests", "create_pull_request_review", "merge_pull_request", "get_pull_request_files", "get_pull_request_status", "update_pull_request_branch", "get_pull_request_comments", "get_pull_request_reviews", "aio", "search_tools", "ToolError"]
 
 
-class PushFilesFilesItem(TypedDict):
+class File(TypedDict):
     path: str
     content: str
 
@@ -81,7 +81,7 @@ def get_file_contents(owner: str, repo: str, path: str, *, branch: str | None = 
     return _call("get_file_contents", {"owner": owner, "repo": repo, "path": path, "branch": branch}, ("branch",))
 
 
-def push_files(owner: str, repo: str, branch: str, files: list[PushFilesFilesItem], message: str) -> Any:
+def push_files(owner: str, repo: str, branch: str, files: list[File], message: str) -> Any:
     """Push multiple files to a GitHub repository in a single commit
 
     Args:
@@ -305,7 +305,7 @@ class aio:
         return await _call_async("get_file_contents", {"owner": owner, "repo": repo, "path": path, "branch": branch}, ("branch",))
 
     @staticmethod
-    async def push_files(owner: str, repo: str, branch: str, files: list[PushFilesFilesItem], message: str) -> Any:
+    async def push_files(owner: str, repo: str, branch: str, files: list[File], message: str) -> Any:
         """Async variant of `push_files`."""
         return await _call_async("push_files", {"owner": owner, "repo": repo, "branch": branch, "files": files, "message": message})
 

@@ -9,10 +9,10 @@ from typing import TypedDict
 
 from _tic import ToolError as ToolError, call as _call, call_async as _call_async, search as _search
 
-__all__ = ["CreateEntitiesEntitiesItem", "CreateEntitiesResult", "CreateRelationsRelationsItem", "CreateRelationsResult", "AddObservationsObservationsItem", "AddObservationsResult", "AddObservationsResultResultsItem", "DeleteEntitiesResult", "DeleteObservationsDeletionsItem", "ReadGraphResult", "create_entities", "create_relations", "add_observations", "delete_entities", "delete_observations", "delete_relations", "read_graph", "search_nodes", "open_nodes", "aio", "search_tools", "ToolError"]
+__all__ = ["Entity", "CreateEntitiesResult", "Relation", "CreateRelationsResult", "Observation", "AddObservationsResult", "Result", "DeleteEntitiesResult", "Deletion", "ReadGraphResult", "create_entities", "create_relations", "add_observations", "delete_entities", "delete_observations", "delete_relations", "read_graph", "search_nodes", "open_nodes", "aio", "search_tools", "ToolError"]
 
 
-class CreateEntitiesEntitiesItem(TypedDict):
+class Entity(TypedDict):
     name: str
     """The name of the entity"""
     entityType: str
@@ -22,17 +22,17 @@ class CreateEntitiesEntitiesItem(TypedDict):
 
 
 class CreateEntitiesResult(TypedDict):
-    entities: list[CreateEntitiesEntitiesItem]
+    entities: list[Entity]
 
 
-CreateRelationsRelationsItem = TypedDict("CreateRelationsRelationsItem", { "from": "str", "to": "str", "relationType": "str" })
+Relation = TypedDict("Relation", { "from": "str", "to": "str", "relationType": "str" })
 
 
 class CreateRelationsResult(TypedDict):
-    relations: list[CreateRelationsRelationsItem]
+    relations: list[Relation]
 
 
-class AddObservationsObservationsItem(TypedDict):
+class Observation(TypedDict):
     entityName: str
     """The name of the entity to add the observations to"""
     contents: list[str]
@@ -40,10 +40,10 @@ class AddObservationsObservationsItem(TypedDict):
 
 
 class AddObservationsResult(TypedDict):
-    results: list[AddObservationsResultResultsItem]
+    results: list[Result]
 
 
-class AddObservationsResultResultsItem(TypedDict):
+class Result(TypedDict):
     entityName: str
     addedObservations: list[str]
 
@@ -53,7 +53,7 @@ class DeleteEntitiesResult(TypedDict):
     message: str
 
 
-class DeleteObservationsDeletionsItem(TypedDict):
+class Deletion(TypedDict):
     entityName: str
     """The name of the entity containing the observations"""
     observations: list[str]
@@ -61,21 +61,21 @@ class DeleteObservationsDeletionsItem(TypedDict):
 
 
 class ReadGraphResult(TypedDict):
-    entities: list[CreateEntitiesEntitiesItem]
-    relations: list[CreateRelationsRelationsItem]
+    entities: list[Entity]
+    relations: list[Relation]
 
 
-def create_entities(entities: list[CreateEntitiesEntitiesItem]) -> CreateEntitiesResult:
+def create_entities(entities: list[Entity]) -> CreateEntitiesResult:
     """Create multiple new entities in the knowledge graph"""
     return _call("create_entities", {"entities": entities})
 
 
-def create_relations(relations: list[CreateRelationsRelationsItem]) -> CreateRelationsResult:
+def create_relations(relations: list[Relation]) -> CreateRelationsResult:
     """Create multiple new relations between entities in the knowledge graph. Relations should be in active voice"""
     return _call("create_relations", {"relations": relations})
 
 
-def add_observations(observations: list[AddObservationsObservationsItem]) -> AddObservationsResult:
+def add_observations(observations: list[Observation]) -> AddObservationsResult:
     """Add new observations to existing entities in the knowledge graph"""
     return _call("add_observations", {"observations": observations})
 
@@ -88,12 +88,12 @@ def delete_entities(entityNames: list[str]) -> DeleteEntitiesResult:
     return _call("delete_entities", {"entityNames": entityNames})
 
 
-def delete_observations(deletions: list[DeleteObservationsDeletionsItem]) -> DeleteEntitiesResult:
+def delete_observations(deletions: list[Deletion]) -> DeleteEntitiesResult:
     """Delete specific observations from entities in the knowledge graph"""
     return _call("delete_observations", {"deletions": deletions})
 
 
-def delete_relations(relations: list[CreateRelationsRelationsItem]) -> DeleteEntitiesResult:
+def delete_relations(relations: list[Relation]) -> DeleteEntitiesResult:
     """Delete multiple relations from the knowledge graph
 
     Args:
@@ -129,17 +129,17 @@ class aio:
     """
 
     @staticmethod
-    async def create_entities(entities: list[CreateEntitiesEntitiesItem]) -> CreateEntitiesResult:
+    async def create_entities(entities: list[Entity]) -> CreateEntitiesResult:
         """Async variant of `create_entities`."""
         return await _call_async("create_entities", {"entities": entities})
 
     @staticmethod
-    async def create_relations(relations: list[CreateRelationsRelationsItem]) -> CreateRelationsResult:
+    async def create_relations(relations: list[Relation]) -> CreateRelationsResult:
         """Async variant of `create_relations`."""
         return await _call_async("create_relations", {"relations": relations})
 
     @staticmethod
-    async def add_observations(observations: list[AddObservationsObservationsItem]) -> AddObservationsResult:
+    async def add_observations(observations: list[Observation]) -> AddObservationsResult:
         """Async variant of `add_observations`."""
         return await _call_async("add_observations", {"observations": observations})
 
@@ -149,12 +149,12 @@ class aio:
         return await _call_async("delete_entities", {"entityNames": entityNames})
 
     @staticmethod
-    async def delete_observations(deletions: list[DeleteObservationsDeletionsItem]) -> DeleteEntitiesResult:
+    async def delete_observations(deletions: list[Deletion]) -> DeleteEntitiesResult:
         """Async variant of `delete_observations`."""
         return await _call_async("delete_observations", {"deletions": deletions})
 
     @staticmethod
-    async def delete_relations(relations: list[CreateRelationsRelationsItem]) -> DeleteEntitiesResult:
+    async def delete_relations(relations: list[Relation]) -> DeleteEntitiesResult:
         """Async variant of `delete_relations`."""
         return await _call_async("delete_relations", {"relations": relations})
 

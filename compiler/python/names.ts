@@ -91,6 +91,11 @@ export class NameScope {
   has(name: string): boolean {
     return this.taken.has(name);
   }
+
+  /** Would `allocate` change this name even while it is free (keyword, builtin)? */
+  isUnsafe(name: string): boolean {
+    return PY_KEYWORDS.has(name) || (this.avoidBuiltins && PY_BUILTINS.has(name));
+  }
 }
 
 export function isPythonIdentifier(s: string): boolean {

@@ -52,13 +52,22 @@ describe('JSON Schema -> Python types', () => {
 
   it('objects with properties become TypedDicts named after where they are', () => {
     const t = arg({ type: 'object', properties: { x: { type: 'integer' }, label: { type: 'string' } }, required: ['x'] });
-    expect(t.params.a).toBe('ProbeA');
-    expect(t.defs.ProbeA).toBe('x: int, label?: str');
+    expect(t.params.a).toBe('A');
+    expect(t.defs.A).toBe('x: int, label?: str');
   });
 
-  it('uses a schema title for the name, and array items get an Item suffix', () => {
+  it('uses a schema title for the name, and names array items in the singular', () => {
     expect(arg({ type: 'object', title: 'geo point', properties: { lat: { type: 'number' } } }).params.a).toBe('GeoPoint');
-    expect(arg({ type: 'array', items: { type: 'object', properties: { id: { type: 'string' } } } }).params.a).toBe('list[ProbeAItem]');
+    expect(arg({ type: 'array', items: { type: 'object', properties: { id: { type: 'string' } } } }).params.a).toBe('list[AItem]');
+    const t = typesOf({ type: 'object', properties: { entities: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' } } } } } });
+    expect(t.params.entities).toBe('list[Entity]');
+  });
+
+  it('qualifies a short name by its tool when the short one is taken', () => {
+    const t = typesOf({ type: 'object', properties: { a: { type: 'object', properties: { x: { type: 'string' } } }, b: { type: 'object', properties: { a: { type: 'object', properties: { y: { type: 'integer' } } } } } } });
+    expect(t.params).toEqual({ a: 'A', b: 'B' });
+    expect(t.defs.B).toBe('a?: BA');
+    expect(t.defs.BA).toBe('y?: int');
   });
 
   it('follows $ref to $defs and definitions, and types recursion by name', () => {
@@ -90,9 +99,9 @@ describe('JSON Schema -> Python types', () => {
   it('shares one TypedDict between identical shapes', () => {
     const entity = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
     const t = typesOf({ type: 'object', properties: { one: entity, many: { type: 'array', items: entity } } }, { type: 'object', properties: { found: { type: 'array', items: entity } } });
-    expect(t.params).toEqual({ one: 'ProbeOne', many: 'list[ProbeOne]' });
+    expect(t.params).toEqual({ one: 'One', many: 'list[One]' });
     expect(t.result).toBe('ProbeResult');
-    expect(t.defs.ProbeResult).toBe('found?: list[ProbeOne]');
+    expect(t.defs.ProbeResult).toBe('found?: list[One]');
     expect(Object.keys(t.defs)).toHaveLength(2);
   });
 

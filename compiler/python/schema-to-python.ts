@@ -37,8 +37,18 @@ interface Ctx {
   path: string;
   /** JSON pointer of this node inside root (for $ref identity). */
   pointer: string;
-  /** Suggested Python name if this node becomes a TypedDict. */
+  /** Python name if this node becomes a TypedDict (qualified by where it is: always free). */
   hint: string;
+  /** A shorter name to prefer while it is free (`Entity` for the items of `entities`). */
+  short?: string;
+}
+
+/** `entities` -> `entities` singular, for the items of an array: `Entity`. */
+export function singular(word: string): string {
+  if (/ies$/i.test(word)) return word.slice(0, -3) + 'y';
+  if (/(ss|x|ch|sh)es$/i.test(word)) return word.slice(0, -2);
+  if (/[^s]s$/i.test(word)) return word.slice(0, -1);
+  return `${word}Item`;
 }
 
 const isObject = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -100,6 +110,7 @@ export class PythonTypes {
         path,
         pointer: `${ctx.pointer}/properties/${escapePointer(key)}`,
         hint: `${pascalCase(ctx.tool.pyName)}${pascalCase(key)}`,
+        short: pascalCase(key),
       });
       const p: Param = { key, pyName: names.allocate(identifier(key, 'keep')), type, required: required.has(key) };
       if (isObject(prop)) {
@@ -116,7 +127,7 @@ export class PythonTypes {
     params.sort((a, b) => Number(b.required) - Number(a.required));
     const ap = schema.additionalProperties;
     if (Object.keys(props).length === 0 && ap !== false && ap !== undefined) {
-      return { params, extra: ap === true ? ANY : this.convert(ap, { ...ctx, path: child(ctx.path, 'additionalProperties'), pointer: `${ctx.pointer}/additionalProperties`, hint: `${ctx.hint}Value` }) };
+      return { params, extra: ap === true ? ANY : this.convert(ap, { ...ctx, path: child(ctx.path, 'additionalProperties'), pointer: `${ctx.pointer}/additionalProperties`, hint: `${ctx.hint}Value`, short: undefined }) };
     }
     return { params };
   }
@@ -227,6 +238,7 @@ export class PythonTypes {
               path: child(child(ctx.path, key), i),
               pointer: `${ctx.pointer}/${key}/${i}`,
               hint: title ?? `${ctx.hint}${branches.length > 1 ? `Option${i + 1}` : ''}`,
+              ...(branches.length === 1 && ctx.short ? { short: ctx.short } : { short: undefined }),
             });
           }),
         );
@@ -285,10 +297,13 @@ export class PythonTypes {
       const key = Array.isArray(s.prefixItems) ? 'prefixItems' : 'items';
       return {
         kind: 'list',
-        item: union(tuple.map((t, i) => this.convert(t, { ...ctx, path: child(child(ctx.path, key), i), pointer: `${ctx.pointer}/${key}/${i}`, hint: `${ctx.hint}Item${i + 1}` }))),
+        item: union(tuple.map((t, i) => this.convert(t, { ...ctx, path: child(child(ctx.path, key), i), pointer: `${ctx.pointer}/${key}/${i}`, hint: `${ctx.hint}Item${i + 1}`, short: undefined }))),
       };
     }
-    return { kind: 'list', item: this.convert(s.items, { ...ctx, path: child(ctx.path, 'items'), pointer: `${ctx.pointer}/items`, hint: `${ctx.hint}Item` }) };
+    const itemCtx: Ctx = { ...ctx, path: child(ctx.path, 'items'), pointer: `${ctx.pointer}/items`, hint: `${ctx.hint}Item` };
+    if (ctx.short) itemCtx.short = singular(ctx.short);
+    else delete itemCtx.short;
+    return { kind: 'list', item: this.convert(s.items, itemCtx) };
   }
 
   private objectType(s: Schema, ctx: Ctx): PyType {
@@ -296,14 +311,16 @@ export class PythonTypes {
     if (Object.keys(props).length === 0) {
       const ap = s.additionalProperties;
       if (isObject(ap)) {
-        return { kind: 'dict', value: this.convert(ap, { ...ctx, path: child(ctx.path, 'additionalProperties'), pointer: `${ctx.pointer}/additionalProperties`, hint: `${ctx.hint}Value` }) };
+        return { kind: 'dict', value: this.convert(ap, { ...ctx, path: child(ctx.path, 'additionalProperties'), pointer: `${ctx.pointer}/additionalProperties`, hint: `${ctx.hint}Value`, short: undefined }) };
       }
       return { kind: 'dict', value: ANY };
     }
     const memoKey = this.memoKey(ctx, ctx.pointer);
     const existing = this.byPointer.get(memoKey);
     if (existing) return { kind: 'ref', name: existing };
-    const name = this.scope.allocate(typeof s.title === 'string' && s.title.trim() ? pascalCase(s.title) : ctx.hint);
+    const title = typeof s.title === 'string' && s.title.trim() ? pascalCase(s.title) : undefined;
+    const preferred = title ?? (ctx.short && !this.scope.has(ctx.short) && !this.scope.isUnsafe(ctx.short) ? ctx.short : ctx.hint);
+    const name = this.scope.allocate(preferred);
     this.byPointer.set(memoKey, name);
     const def: Definition = { kind: 'typeddict', name, fields: [] };
     if (typeof s.description === 'string' && s.description.trim()) def.description = s.description;
@@ -315,6 +332,7 @@ export class PythonTypes {
         path: child(child(ctx.path, 'properties'), key),
         pointer: `${ctx.pointer}/properties/${escapePointer(key)}`,
         hint: `${name}${pascalCase(key)}`,
+        short: pascalCase(key),
       });
       const description = isObject(prop) && typeof prop.description === 'string' ? prop.description : undefined;
       def.fields.push({ key, type, required: required.has(key), ...(description ? { description } : {}) });
@@ -355,14 +373,14 @@ export class PythonTypes {
     const hint = ref === '#' ? ctx.hint.replace(/Args$/, '') + 'Args' : pascalCase(defName || 'Ref');
     if (isObject(target) && (target.type === 'object' || isObject(target.properties)) && !('$ref' in target)) {
       // Objects become TypedDicts keyed by the pointer, so recursion refers back by name.
-      return this.objectType(target, { ...ctx, pointer, path: `${ctx.rootPath}${ref.slice(1).replace(/\//g, '.')}`, hint });
+      return this.objectType(target, { ...ctx, pointer, path: `${ctx.rootPath}${ref.slice(1).replace(/\//g, '.')}`, hint, short: undefined });
     }
     // Anything else becomes an alias; reserve the name first so recursion can refer to it.
     const name = this.scope.allocate(hint);
     this.byPointer.set(memoKey, name);
     const alias: Definition = { kind: 'alias', name, type: ANY };
     this.definitions.push(alias);
-    alias.type = this.convert(target, { ...ctx, pointer, path: `${ctx.rootPath}${ref.slice(1).replace(/\//g, '.')}`, hint });
+    alias.type = this.convert(target, { ...ctx, pointer, path: `${ctx.rootPath}${ref.slice(1).replace(/\//g, '.')}`, hint, short: undefined });
     return { kind: 'ref', name };
   }
 }
