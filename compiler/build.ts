@@ -118,9 +118,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   const diags = new Diagnostics(options.inputs.join(', '));
   const sdk = emitPython(tools, { moduleName, version, sources: options.inputs.map((f) => basename(f)) }, diags);
+  const dts = await emitTypeScript(tools, { version }, diags);
   // Schema constructs typed as Any come back as warnings of the file they are in.
   for (const d of diags.list) warnings.push({ ...d, file: tools.find((t) => t.name === d.tool)?.source.file ?? d.file });
-  const dts = await emitTypeScript(tools, { version });
   const prompt = emitPrompt(sdk, { moduleName, style: promptStyle });
 
   // Write the text artifacts. The SDK folder is replaced whole so no stale module stays.

@@ -56,9 +56,10 @@ const words = (text: string) =>
 
 /** "Repository name" for `name` in `create_repository` says nothing the signature does not. */
 export function restatesName(description: string, paramName: string, toolName: string): boolean {
-  const known = new Set([...words(paramName), ...words(toolName)]);
+  const stem = (w: string) => w.replace(/s$/, '');
+  const known = new Set([...words(paramName), ...words(toolName)].map(stem));
   const said = words(description);
-  return said.length > 0 && said.length <= 4 && said.every((w) => known.has(w) || known.has(w.replace(/s$/, '')));
+  return said.length > 0 && said.length <= 4 && said.every((w) => known.has(stem(w)));
 }
 
 /** Parameter docs shared by two or more tools, said once for all (`owner`, `repo`, ...). */

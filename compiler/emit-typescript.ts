@@ -5,47 +5,63 @@
 
 import { compile } from 'json-schema-to-typescript';
 import { Project, type SourceFile } from 'ts-morph';
+import type { Diagnostics } from './diagnostics.js';
 import type { ToolIR } from './normalize.js';
 import { pascalCase } from './python/names.js';
+import { flattenRefs } from './schema-refs.js';
 
-async function declarations(schema: Record<string, unknown>, rootName: string): Promise<string> {
-  const { title: _title, $id: _id, ...rest } = schema;
-  return compile(rest as Parameters<typeof compile>[0], rootName, {
+type Json2TsOptions = NonNullable<Parameters<typeof compile>[2]>;
+
+/** Declarations for one schema; a schema json-schema-to-typescript cannot take becomes an open record, with a warning. */
+async function declarations(schema: Record<string, unknown>, rootName: string, where: { path: string; tool: string; diags?: Diagnostics | undefined }): Promise<string> {
+  const { title: _title, $id: _id, ...rest } = flattenRefs(schema);
+  try {
+    return await compile(rest as Parameters<typeof compile>[0], rootName, JSON2TS_OPTIONS);
+  } catch (err) {
+    where.diags?.warn(where.path, `json-schema-to-typescript could not type this schema (${(err as Error).message.split('\n')[0]}); its TypeScript type is a plain record`, where.tool);
+    return `export interface ${rootName} {\n  [k: string]: unknown;\n}\n`;
+  }
+}
+
+const JSON2TS_OPTIONS: Json2TsOptions = {
     bannerComment: '',
     additionalProperties: false,
     strictIndexSignatures: true,
     format: false,
     // Only references inside the schema; never fetch anything.
-    $refOptions: { resolve: { http: false, file: false } } as Parameters<typeof compile>[2] extends infer O ? O extends { $refOptions?: infer R } ? R : never : never,
-  });
-}
+    $refOptions: { resolve: { http: false, file: false } } as Json2TsOptions['$refOptions'],
+};
 
-/** Renames every declaration of `file` not already starting with `prefix`. */
-function prefixDeclarations(file: SourceFile, prefix: string): void {
+/**
+ * Gives the declarations of one schema their tool's names: the root (compiled under the
+ * plain name `root`, which json-schema-to-typescript keeps as is) becomes `name`, every
+ * other declaration `name` + its own name. ts-morph renames the references too.
+ */
+function nameDeclarations(file: SourceFile, root: string, name: string): void {
   for (const decl of [...file.getInterfaces(), ...file.getTypeAliases(), ...file.getEnums()]) {
-    const name = decl.getName();
-    if (!name.startsWith(prefix)) decl.rename(`${prefix}${name}`);
+    const own = decl.getName();
+    decl.rename(own === root ? name : `${name}${own}`);
   }
 }
 
-export async function emitTypeScript(tools: ToolIR[], options: { version: string }): Promise<string> {
+export async function emitTypeScript(tools: ToolIR[], options: { version: string }, diags?: Diagnostics): Promise<string> {
   const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true } });
   const out = project.createSourceFile('tools.d.ts', '');
   const handlers: { name: string; args: string; result: string; doc: string }[] = [];
   for (const tool of tools) {
     const base = pascalCase(tool.namespace ? `${tool.namespace} ${tool.pyName}` : tool.pyName);
-    const scratch = project.createSourceFile(`scratch/${base}.ts`, '', { overwrite: true });
-    scratch.addStatements(await declarations(tool.inputSchema, `${base}Args`));
+    const argsFile = project.createSourceFile(`scratch/${base}.ts`, await declarations(tool.inputSchema, 'Args', { path: tool.source.inputPath, tool: tool.name, diags }), { overwrite: true });
+    nameDeclarations(argsFile, 'Args', `${base}Args`);
+    out.addStatements(argsFile.getFullText());
     let result = 'unknown';
     if (tool.outputSchema) {
-      const resultFile = project.createSourceFile(`scratch/${base}Result.ts`, await declarations(tool.outputSchema, `${base}Result`), { overwrite: true });
-      prefixDeclarations(resultFile, `${base}Result`);
-      scratch.addStatements(resultFile.getFullText());
+      const resultFile = project.createSourceFile(`scratch/${base}Result.ts`, await declarations(tool.outputSchema, 'Result', { path: tool.source.outputPath, tool: tool.name, diags }), { overwrite: true });
+      nameDeclarations(resultFile, 'Result', `${base}Result`);
+      out.addStatements(resultFile.getFullText());
       result = `${base}Result`;
     }
-    prefixDeclarations(scratch, base);
-    out.addStatements(scratch.getFullText());
-    handlers.push({ name: tool.name, args: `${base}Args`, result, doc: tool.description.split('\n')[0] ?? '' });
+    // `*/` in a description would end the doc comment early.
+    handlers.push({ name: tool.name, args: `${base}Args`, result, doc: (tool.description.split('\n')[0] ?? '').replace(/\*\//g, '*\\/') });
   }
   out.addInterface({
     name: 'ToolHandlers',

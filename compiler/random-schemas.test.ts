@@ -10,6 +10,8 @@ import { errorsOf, pyright } from '../test-setup/pyright.js';
 import { Diagnostics } from './diagnostics.js';
 import { writeSdk } from '../test-setup/sdk.js';
 import { emitPython } from './emit-python.js';
+import { emitTypeScript } from './emit-typescript.js';
+import { Project } from 'ts-morph';
 import { loadToolsText } from './load.js';
 import { normalize } from './normalize.js';
 
@@ -31,7 +33,7 @@ function schemaGen(r: () => number) {
   const defs: Record<string, unknown> = {};
   const gen = (depth: number): Record<string, unknown> => {
     const kinds = depth > 2 ? ['string', 'integer', 'number', 'boolean', 'enum', 'const', 'null', 'any'] : ['string', 'integer', 'number', 'boolean', 'enum', 'const', 'null', 'any', 'array', 'object', 'map', 'anyOf', 'oneOf', 'allOf', 'nullable', 'ref', 'typeArray'];
-    const desc = r() < 0.3 ? { description: pick(['A "quoted" thing.', 'Back\\slash \\n', 'Ends with quote"', 'Ünïcode ✓ 🐍', 'Multi\nline\n\n  text', '"""triple"""']) } : {};
+    const desc = r() < 0.3 ? { description: pick(['A "quoted" thing.', 'Back\\slash \\n', 'Ends with quote"', 'Ünïcode ✓ 🐍', 'Multi\nline\n\n  text', '"""triple"""', 'glob **/*.ext */ ends']) } : {};
     switch (pick(kinds)) {
       case 'enum':
         return { enum: [pick(['a', 'b-c', 'd"e']), pick([1, 2.5, true, null, 'z']), pick(['x', 'y'])], ...desc };
@@ -95,7 +97,7 @@ function randomToolList(seed: number, count: number) {
   const tools = [];
   for (let i = 0; i < count; i++) {
     const name = `${toolNames[i % toolNames.length]}${i >= toolNames.length ? `-${i}` : ''}`;
-    tools.push({ name, description: i % 3 ? `Tool ${i} does "things" \\ with ünïcode ✓` : '', inputSchema: schema(), ...(r() < 0.4 ? { outputSchema: schema() } : {}) });
+    tools.push({ name, description: i % 3 ? `Tool ${i} does "things" \\ with ünïcode ✓ in **/*.py */` : '', inputSchema: schema(), ...(r() < 0.4 ? { outputSchema: schema() } : {}) });
   }
   return { tools };
 }
@@ -117,5 +119,18 @@ describe('random valid tool lists', () => {
     }
     const diags = errorsOf(pyright(root)).filter((d) => !d.file.endsWith('_tic.py'));
     expect(diags.map((d) => `${d.file.replace(root, '')}:${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+  }, 120_000);
+});
+
+describe('random valid tool lists, TypeScript side', () => {
+  it('always give a tools.d.ts that compiles in strict TypeScript', async () => {
+    const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, noEmit: true } });
+    for (const seed of [11, 12, 13, 14]) {
+      const file = `random-${seed}.json`;
+      const { tools } = normalize(loadToolsText(file, JSON.stringify(randomToolList(seed, 20))));
+      project.createSourceFile(`t${seed}/tools.d.ts`, await emitTypeScript(tools, { version: '0' }));
+    }
+    const errors = project.getPreEmitDiagnostics().map((d) => `${d.getSourceFile()?.getFilePath()}:${d.getLineNumber()}: ${String(d.getMessageText()).split('\n')[0]}`);
+    expect(errors).toEqual([]);
   }, 120_000);
 });

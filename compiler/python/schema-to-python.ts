@@ -6,6 +6,7 @@ import { type Diagnostics, child } from '../diagnostics.js';
 import type { ToolIR } from '../normalize.js';
 import { ANY, type Definition, type Literal, NONE, type PyType, named, printType, pyLiteral, union } from './model.js';
 import { NameScope, identifier, pascalCase } from './names.js';
+import { escapePointer, resolvePointer } from '../schema-refs.js';
 
 type Schema = Record<string, unknown>;
 
@@ -383,22 +384,6 @@ export class PythonTypes {
     alias.type = this.convert(target, { ...ctx, pointer, path: `${ctx.rootPath}${ref.slice(1).replace(/\//g, '.')}`, hint, short: undefined });
     return { kind: 'ref', name };
   }
-}
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function resolvePointer(root: unknown, pointer: string): unknown {
-  if (pointer === '' || pointer === '/') return root;
-  let cur: unknown = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    const seg = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(cur)) cur = cur[Number(seg)];
-    else if (isObject(cur)) cur = cur[seg];
-    else return undefined;
-  }
-  return cur;
 }
 
 /** The Python literal of a schema default, when it is plain JSON. */
