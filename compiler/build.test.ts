@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { syncHostCalls } from '../runtime/host-calls.js';
 import { GuestInstance } from '../runtime/instance.js';
 import { loadGuestImage } from '../runtime/load.js';
 import { packageRoot } from '../runtime/package-root.js';
@@ -21,14 +22,16 @@ interface Seen {
 function recordingHost(replies: Record<string, unknown> = {}) {
   const seen: Seen[] = [];
   const raw: string[] = [];
+  const dispatch = syncHostCalls((req) => {
+    seen.push(req as Seen);
+    if (req.tool === 'fail') return { ok: false, error: { kind: 'tool', type: 'NotFound', message: 'no such thing' } };
+    return { ok: true, value: replies[req.tool] ?? req.args };
+  });
   const handler = (request: string) => {
     raw.push(request);
-    const req = JSON.parse(request) as Seen;
-    seen.push(req);
-    if (req.tool === 'fail') return JSON.stringify({ ok: false, error: { type: 'NotFound', message: 'no such thing' } });
-    return JSON.stringify({ ok: true, value: replies[req.tool] ?? req.args });
+    return dispatch(request);
   };
-  return { seen, raw, handler };
+  return { seen, raw, options: { hostCall: handler } };
 }
 
 describe('tic build on the memory fixture', () => {
@@ -52,7 +55,7 @@ describe('tic build on the memory fixture', () => {
   it('starts sessions with the SDK already imported as `tools`; calls reach the host exactly', async () => {
     const { image } = await loadGuestImage(out);
     const host = recordingHost({ read_graph: { entities: [{ name: 'ada', entityType: 'person', observations: ['x'] }], relations: [] } });
-    const g = new GuestInstance(image, host.handler);
+    const g = new GuestInstance(image, host.options);
     const r = g.run(
       'import sys\n' +
         'loaded = "tools" in sys.modules\n' +
@@ -63,7 +66,7 @@ describe('tic build on the memory fixture', () => {
     );
     expect(r.error).toBeUndefined();
     expect(r.value).toBe("(True, 'ada', ['ada'])");
-    expect(host.raw[0]).toBe('{"tool": "create_entities", "args": {"entities": [{"name": "ada", "entityType": "person", "observations": ["likes ✓", 3.5e-09]}]}}');
+    expect(host.raw[0]).toBe('{"op": "call", "tool": "create_entities", "args": {"entities": [{"name": "ada", "entityType": "person", "observations": ["likes ✓", 3.5e-09]}]}}');
     expect(host.seen.map((s) => s.tool)).toEqual(['create_entities', 'search_nodes', 'read_graph']);
     expect(host.seen[1]!.args).toEqual({ query: 'q' });
     expect(host.seen[2]!.args).toEqual({});
@@ -72,7 +75,7 @@ describe('tic build on the memory fixture', () => {
   it('runs the aio variants from top-level await', async () => {
     const { image } = await loadGuestImage(out);
     const host = recordingHost();
-    const g = new GuestInstance(image, host.handler);
+    const g = new GuestInstance(image, host.options);
     const r = g.run('import asyncio\nres = await asyncio.gather(tools.aio.search_nodes("a"), tools.aio.open_nodes(["b"]))\nres');
     expect(r.error).toBeUndefined();
     expect(r.value).toBe("[{'query': 'a'}, {'names': ['b']}]");
@@ -103,7 +106,7 @@ describe('tic build with several files and without a snapshot', () => {
     expect(result.manifest.tools.find((t) => t.name === 'list-things')).toEqual({ name: 'list-things', pyName: 'list_things', namespace: 'misc' });
     const { image } = await loadGuestImage(out);
     const host = recordingHost();
-    const g = new GuestInstance(image, host.handler);
+    const g = new GuestInstance(image, host.options);
     const r = g.run('tools.misc.list_things(class_="c")\ntools.memory.read_graph()\ntry:\n    tools.misc.fail()\nexcept tools.ToolError as e:\n    print(e.type, e)');
     expect(r.error).toBeUndefined();
     expect(r.stdout).toBe('NotFound no such thing\n');

@@ -12,7 +12,7 @@ import { emitPython } from './emit-python.js';
 import { emitTypeScript } from './emit-typescript.js';
 import { type ToolFormat, loadToolsFile } from './load.js';
 import { type ToolIR, normalize } from './normalize.js';
-import { NameScope, identifier, isPythonIdentifier } from './python/names.js';
+import { NameScope, SDK_EXPORTS, identifier, isPythonIdentifier } from './python/names.js';
 import { snapshotWithSdk } from './snapshot.js';
 
 export interface BuildOptions {
@@ -81,7 +81,7 @@ function namespacesFor(inputs: string[], given: string[] | undefined): (string |
     return given;
   }
   if (inputs.length === 1) return [undefined];
-  const scope = new NameScope(['aio', 'search_tools', 'ToolError'], true);
+  const scope = new NameScope([...SDK_EXPORTS], true);
   return inputs.map((f) => scope.allocate(identifier(basename(f).replace(/\.(json|ya?ml)$/i, ''), 'snake')));
 }
 

@@ -8,7 +8,7 @@ import { packageRoot } from '../runtime/package-root.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { ToolIR } from './normalize.js';
 import { type Definition, type PyType, printType, pyLiteral } from './python/model.js';
-import { NameScope, SDK_RESERVED, isPythonIdentifier } from './python/names.js';
+import { NameScope, SDK_EXPORTS, SDK_RESERVED, isPythonIdentifier } from './python/names.js';
 import { type Param, PythonTypes, type ToolSignature, firstLine } from './python/schema-to-python.js';
 
 export interface PythonModule {
@@ -137,7 +137,7 @@ function renderModule(mod: PythonModule, version: string, source: string): strin
     };
   });
   const definitions = mod.definitions.map(definitionView);
-  const all = [...mod.definitions.map((d) => d.name), ...mod.tools.map((t) => t.pyName), 'aio', 'search_tools', 'ToolError'];
+  const all = [...mod.definitions.map((d) => d.name), ...mod.tools.map((t) => t.pyName), ...SDK_EXPORTS];
   const typingImports = typingNames(mod);
   return template('python/module.py.hbs')({
     version,
@@ -145,7 +145,7 @@ function renderModule(mod: PythonModule, version: string, source: string): strin
     docstring: docstring(
       mod.namespace
         ? `Tools of ${mod.namespace}: call them like functions; each returns the tool's result as plain Python data.`
-        : 'Tools: call them like functions; each returns the tool\'s result as plain Python data.\n\nA failed call raises ToolError. `search_tools("words")` finds tools; `help(NAME)` shows one.',
+        : 'Tools: call them like functions; each returns the tool\'s result as plain Python data.\n\nA failed call raises ToolError (ToolArgumentError when the arguments break the tool\'s schema). `search_tools("words")` finds tools; `help(NAME)` shows one.',
       '',
     ),
     typingImports: typingImports.join(', '),
@@ -191,7 +191,7 @@ export function emitPython(
         version: options.version,
         docstring: docstring(`Tools, by namespace: ${names.join(', ')}. A failed call raises ToolError; \`search_tools("words")\` finds tools.`, ''),
         namespaces: names,
-        all: [...names, 'search_tools', 'ToolError'].map((n) => JSON.stringify(n)).join(', '),
+        all: [...names, ...SDK_EXPORTS.filter((n) => n !== 'aio')].map((n) => JSON.stringify(n)).join(', '),
         modules: names.length === 1 ? `${names[0]},` : names.join(', '),
       }),
     );

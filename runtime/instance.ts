@@ -29,7 +29,7 @@ export interface RunHooks {
   onStderr?: (text: string) => void;
 }
 
-/** Answers the guest's `tic.call` requests: JSON in, JSON out. */
+/** Answers the guest's `tic.call` requests: JSON in, JSON out (runtime/host-calls.ts). */
 export type HostCallHandler = (request: string) => string;
 
 export interface GuestImage {
@@ -60,15 +60,32 @@ export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Ar
   return { module, snapshot, lib };
 }
 
+/** The default host: every tool call fails, as this guest has no tools. */
 const noTools: HostCallHandler = (request) => {
-  let tool = '?';
+  let req: { op?: string; tool?: unknown } = {};
   try {
-    tool = String((JSON.parse(request) as { tool?: unknown }).tool);
+    req = JSON.parse(request) as typeof req;
   } catch {
     /* reported below as an unknown tool */
   }
-  return JSON.stringify({ ok: false, error: { type: 'ToolNotFound', message: `no tool named ${JSON.stringify(tool)}: this guest has no tools` } });
+  if (req.op === 'wait') return JSON.stringify({ done: [] });
+  return JSON.stringify({ ok: false, error: { kind: 'tool', type: 'ToolNotFound', message: `no tool named ${JSON.stringify(String(req.tool))}: this guest has no tools` } });
 };
+
+export interface GuestOptions {
+  /** Answers the SDK's requests (see runtime/host-calls.ts); by default there are no tools. */
+  hostCall?: HostCallHandler;
+  /** Asked every few thousand bytecodes: true interrupts the running cell with TimeoutError. */
+  poll?: () => boolean;
+  /** How the guest sleeps (time.sleep, asyncio timers); wake early to interrupt. */
+  sleep?: (ms: number) => void;
+  /** Cap on the guest's linear memory, in bytes: beyond it Python raises MemoryError. */
+  memoryLimitBytes?: number;
+  /** Cap on each cell's stdout + stderr, in bytes; the rest is dropped after a marker. */
+  maxOutputBytes?: number;
+  /** The tree mounted at /workspace; a fresh empty one by default. */
+  workspace?: DirNode;
+}
 
 interface GuestExports {
   memory: WebAssembly.Memory;
@@ -77,6 +94,8 @@ interface GuestExports {
   tic_free(ptr: number): void;
   tic_run(ptr: number, len: number): number;
   tic_result_len(): number;
+  /** Missing from guests built before memory limits existed. */
+  tic_set_memory_limit?(bytes: number): void;
 }
 
 const encoder = new TextEncoder();
@@ -93,8 +112,13 @@ export class GuestInstance {
   /** The session's workspace, mounted at /workspace (in memory for now). */
   readonly workspace: DirNode;
 
-  constructor(image: GuestImage, hostCall: HostCallHandler = noTools) {
-    this.workspace = makeDir(false);
+  private maxOutputBytes: number;
+  private outputBytes = 0;
+
+  constructor(image: GuestImage, options: GuestOptions = {}) {
+    const hostCall = options.hostCall ?? noTools;
+    this.maxOutputBytes = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+    this.workspace = options.workspace ?? makeDir(false);
     this.wasi = new WasiPreview1({
       // Same order as at snapshot time: the snapshot remembers fd 3 and fd 4.
       preopens: [
@@ -103,7 +127,9 @@ export class GuestInstance {
       ],
       stdout: (bytes) => this.emit('stdout', bytes),
       stderr: (bytes) => this.emit('stderr', bytes),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
+    const poll = options.poll ?? (() => false);
     const tic = {
       call: (ptr: number, len: number): number => {
         const request = utf8.decode(new Uint8Array(this.exports.memory.buffer, ptr, len));
@@ -116,6 +142,7 @@ export class GuestInstance {
         new Uint8Array(this.exports.memory.buffer, dst, reply.length).set(reply);
         this.pendingReply = undefined;
       },
+      poll: (): number => (poll() ? 1 : 0),
     };
     const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
     this.exports = instance.exports as unknown as GuestExports;
@@ -127,10 +154,36 @@ export class GuestInstance {
       });
       this.out = { stdout: [], stderr: [] };
     }
+    if (options.memoryLimitBytes !== undefined) this.setLimits({ memoryLimitBytes: options.memoryLimitBytes });
+  }
+
+  /** Changes the limits of later cells (memory: 0 = none; output: bytes per cell). */
+  setLimits(limits: { memoryLimitBytes?: number; maxOutputBytes?: number }): void {
+    if (limits.maxOutputBytes !== undefined) this.maxOutputBytes = limits.maxOutputBytes;
+    if (limits.memoryLimitBytes !== undefined) {
+      if (!this.exports.tic_set_memory_limit) throw new GuestCrash('this guest predates memory limits; run tic build again');
+      this.exports.tic_set_memory_limit(Math.min(limits.memoryLimitBytes, 0xffff_0000));
+    }
+  }
+
+  /** Bytes of linear memory the guest has now (it only grows). */
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
   }
 
   private emit(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
-    const text = this.decoders[stream].decode(bytes, { stream: true });
+    // The cap is on bytes, counted before decoding, so the host never holds more.
+    const room = this.maxOutputBytes - this.outputBytes;
+    if (room <= 0) return;
+    const kept = bytes.length > room ? bytes.subarray(0, room) : bytes;
+    this.outputBytes += kept.length;
+    this.push(stream, this.decoders[stream].decode(kept, { stream: true }));
+    if (kept !== bytes) {
+      this.push(stream, `${this.decoders[stream].decode()}\n[tooliscode: output truncated after ${this.maxOutputBytes} bytes]\n`);
+    }
+  }
+
+  private push(stream: 'stdout' | 'stderr', text: string): void {
     if (!text) return;
     this.out[stream].push(text);
     (stream === 'stdout' ? this.hooks.onStdout : this.hooks.onStderr)?.(text);
@@ -138,13 +191,7 @@ export class GuestInstance {
 
   /** Ends the cell's output: bytes of a split UTF-8 character left over become U+FFFD. */
   private flushDecoders(): void {
-    for (const s of ['stdout', 'stderr'] as const) {
-      const rest = this.decoders[s].decode();
-      if (rest) {
-        this.out[s].push(rest);
-        (s === 'stdout' ? this.hooks.onStdout : this.hooks.onStderr)?.(rest);
-      }
-    }
+    for (const s of ['stdout', 'stderr'] as const) this.push(s, this.decoders[s].decode());
   }
 
   private guarded<T>(fn: () => T): T {
@@ -164,6 +211,7 @@ export class GuestInstance {
   run(code: string, hooks: RunHooks = {}): CellResult {
     this.hooks = hooks;
     this.out = { stdout: [], stderr: [] };
+    this.outputBytes = 0;
     try {
       const raw = this.guarded(() => {
         const src = encoder.encode(code);

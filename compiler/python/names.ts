@@ -29,9 +29,12 @@ export const PY_BUILTINS = new Set([
   'set', 'setattr', 'slice', 'sorted', 'staticmethod', 'str', 'sum', 'super', 'tuple', 'type', 'vars', 'zip',
 ]);
 
+/** What every SDK module offers besides its tools (in its `__all__`). */
+export const SDK_EXPORTS = ['aio', 'search_tools', 'ToolError', 'ToolArgumentError'] as const;
+
 /** Names the SDK module itself defines or imports; tools and types must not take them. */
-export const SDK_RESERVED = new Set([
-  'annotations', 'Any', 'Literal', 'NotRequired', 'TypedDict', 'TypeAlias', 'ToolError', 'aio', 'search_tools',
+export const SDK_RESERVED = new Set<string>([
+  'annotations', 'Any', 'Literal', 'NotRequired', 'TypedDict', 'TypeAlias', ...SDK_EXPORTS,
   '_call', '_call_async', '_tic',
 ]);
 

@@ -2,12 +2,17 @@
 # Cross-builds CPython 3.11 (Debian's orig tarball) for wasm32-wasi, all extension
 # modules static, zlib linked in. The configured build tree itself is the output: the
 # link step takes libpython and the Makefile's library flags from it.
-# In: CPYTHON_TARBALL, ZLIB_PREFIX, BUILD_PYTHON. Out: OUT (the build tree).
+# In: CPYTHON_TARBALL, PATCHES (a folder of -p1 patches), ZLIB_PREFIX, BUILD_PYTHON.
+# Out: OUT (the build tree).
 source "$(dirname "$0")/env.sh"
-: "${CPYTHON_TARBALL:?}" "${ZLIB_PREFIX:?}" "${BUILD_PYTHON:?}" "${OUT:?}"
+: "${CPYTHON_TARBALL:?}" "${PATCHES:?}" "${ZLIB_PREFIX:?}" "${BUILD_PYTHON:?}" "${OUT:?}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 tar -xzf "$CPYTHON_TARBALL" -C "$OUT" --strip-components=1
 cd "$OUT"
+for p in "$PATCHES"/*.patch; do
+  echo "applying $(basename "$p")"
+  patch -p1 --forward --batch < "$p"
+done
 touch Modules/Setup.local
 # clang 16 turns -Wint-conversion into an error; wasi-libc 2022's clock macros trip it.
 CONFIG_SITE=Tools/wasm/config.site-wasm32-wasi \

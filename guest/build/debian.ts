@@ -24,6 +24,7 @@ export const TOOLCHAIN: ToolchainPart[] = [
   { pkg: 'python3.11', file: '/usr/bin/python3.11' },
   { pkg: 'make', file: '/usr/bin/make' },
   { pkg: 'bzip2', file: '/bin/bzip2' },
+  { pkg: 'patch', file: '/usr/bin/patch' },
 ];
 
 export const BUILD_PYTHON = '/usr/bin/python3.11';

@@ -105,7 +105,7 @@ function wizerBinary(): string {
 export function guestKeys() {
   const env = fileHash(join(SCRIPTS, 'env.sh'));
   const zlib = hash('zlib', SOURCES.zlib.sha256, env, fileHash(join(SCRIPTS, 'build-zlib.sh')));
-  const cpython = hash('cpython', SOURCES.cpython.sha256, zlib, env, fileHash(join(SCRIPTS, 'build-cpython.sh')));
+  const cpython = hash('cpython', SOURCES.cpython.sha256, zlib, env, fileHash(join(SCRIPTS, 'build-cpython.sh')), treeHash(join(GUEST_DIR, 'patches')));
   const link = hash('link', cpython, fileHash(join(SCRIPTS, 'link.sh')), fileHash(join(GUEST_DIR, 'shim', 'tic_shim.c')));
   const stdlib = hash('stdlib', cpython, fileHash(join(SCRIPTS, 'pack-stdlib.py')), treeHash(join(GUEST_DIR, 'python')));
   const snapshot = hash('snapshot', link, stdlib, wizerVersion(), fileHash(join(GUEST_DIR, 'shim', 'host-stub.wat')), WIZER_FLAGS.join(' '));
@@ -239,7 +239,7 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
     runLogged(
       'bash',
       [join(SCRIPTS, 'build-cpython.sh')],
-      { ...shEnv, CPYTHON_TARBALL: tarballs.cpython, ZLIB_PREFIX: zlib, BUILD_PYTHON, OUT: out },
+      { ...shEnv, CPYTHON_TARBALL: tarballs.cpython, PATCHES: join(GUEST_DIR, 'patches'), ZLIB_PREFIX: zlib, BUILD_PYTHON, OUT: out },
       logFile,
     ),
   );

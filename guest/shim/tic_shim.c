@@ -14,10 +14,14 @@
  *   call(req, len) -> n   hand a request to the host; n >= 0 is the reply's length,
  *                         negative is a host failure
  *   reply(dst)            copy the pending reply (n bytes) to dst
+ *   poll() -> i32         1 when the host wants the running cell interrupted (timeout);
+ *                         CPython's eval loop calls it every so often (see
+ *                         guest/patches/cpython-3.11-interrupt.patch)
  * Two calls instead of one so the guest allocates the reply itself and the host never
  * re-enters the guest from inside an import.
  */
 #include <Python.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -26,6 +30,7 @@
 
 TIC_IMPORT("call") int32_t tic_host_call(const char *req, uint32_t len);
 TIC_IMPORT("reply") void tic_host_reply(char *dst);
+TIC_IMPORT("poll") int32_t tic_host_poll(void);
 
 extern void __wasm_call_ctors(void);
 
@@ -74,6 +79,50 @@ static void tic_initialize_ctors(void) {
     }
 }
 
+/* ---- interrupts: how a timeout reaches a cell that never calls the host ----
+ * The patched eval loop counts down on every backward jump and call and, at zero, calls
+ * _Py_tic_poll; so does PyErr_CheckSignals (time.sleep, long C loops that check for
+ * signals). One import call per few thousand bytecodes costs next to nothing. The host
+ * answers 1 once per interrupt; the exception is raised from a pending call, which the
+ * eval loop runs at its next check, at a point where raising is safe. */
+#define TIC_POLL_INTERVAL 4096
+int _Py_tic_poll_countdown = TIC_POLL_INTERVAL;
+
+/* Set by _tic around the cell's own code: an interrupt that lands while the runtime
+ * itself runs (formatting the last error, say) is dropped, never raised there. */
+static int in_cell = 0;
+
+static int raise_timeout(void *arg) {
+    (void)arg;
+    if (!in_cell) return 0;
+    PyErr_SetString(PyExc_TimeoutError, "the cell ran past its time limit and was interrupted");
+    return -1;
+}
+
+void _Py_tic_poll(void) {
+    _Py_tic_poll_countdown = TIC_POLL_INTERVAL;
+    if (snapshotting || !Py_IsInitialized()) return;
+    if (tic_host_poll()) Py_AddPendingCall(raise_timeout, NULL);
+}
+
+/* ---- memory: a cap on the linear memory, enforced where malloc asks for more ----
+ * wasi-libc's dlmalloc grows the heap through sbrk (link.sh wraps it). Refusing the
+ * growth makes malloc return NULL, which CPython turns into MemoryError, instead of
+ * the memory growing until the host runs out. */
+extern void *__real_sbrk(intptr_t increment);
+static uint64_t memory_limit = 0;
+
+void *__wrap_sbrk(intptr_t increment) {
+    if (memory_limit && increment > 0 &&
+        (uint64_t)__builtin_wasm_memory_size(0) * 65536u + (uint64_t)increment > memory_limit) {
+        errno = ENOMEM;
+        return (void *)-1;
+    }
+    return __real_sbrk(increment);
+}
+
+TIC_EXPORT("tic_set_memory_limit") void tic_set_memory_limit(uint32_t bytes) { memory_limit = bytes; }
+
 /* ---- _tic_host: the builtin module the Python side (_tic) calls ---- */
 
 static PyObject *host_call(PyObject *self, PyObject *arg) {
@@ -93,8 +142,25 @@ static PyObject *host_call(PyObject *self, PyObject *arg) {
     return out;
 }
 
+static PyObject *host_in_cell(PyObject *self, PyObject *arg) {
+    (void)self;
+    in_cell = PyObject_IsTrue(arg) == 1;
+    Py_RETURN_NONE;
+}
+
+/* After a sleep: the deadline may have cut it short, and the cell must not go on as if
+ * it had slept. Takes the host's interrupt, if any, as TimeoutError right here. */
+static PyObject *host_check_interrupt(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    if (in_cell && tic_host_poll()) return raise_timeout(NULL), NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef host_methods[] = {
     {"call", host_call, METH_O, "Send a request (bytes) to the host, return its reply (bytes)."},
+    {"check_interrupt", host_check_interrupt, METH_NOARGS, "Raise TimeoutError if the host asked to interrupt the cell."},
+    {"in_cell", host_in_cell, METH_O, "Whether the cell's own code runs now (interrupts are raised only then)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -51,6 +51,8 @@ export interface WasiOptions {
   preopens: Preopen[];
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
+  /** Blocks for `ms` (poll_oneoff on a clock); an embedder may wake it early to interrupt. */
+  sleep?: (ms: number) => void;
 }
 
 type OpenFile =
@@ -69,6 +71,7 @@ export class WasiPreview1 {
   private readonly env: Uint8Array[];
   private readonly stdout: (bytes: Uint8Array) => void;
   private readonly stderr: (bytes: Uint8Array) => void;
+  private readonly sleep: (ms: number) => void;
   private readonly startNs = process.hrtime.bigint();
 
   constructor(options: WasiOptions) {
@@ -76,6 +79,7 @@ export class WasiPreview1 {
     this.env = Object.entries(options.env ?? {}).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
     this.stdout = options.stdout ?? (() => {});
     this.stderr = options.stderr ?? (() => {});
+    this.sleep = options.sleep ?? ((ms) => Atomics.wait(sleepCell, 0, 0, ms));
     this.fds.set(0, { kind: 'stdio', fd: 0 });
     this.fds.set(1, { kind: 'stdio', fd: 1 });
     this.fds.set(2, { kind: 'stdio', fd: 2 });
@@ -524,7 +528,7 @@ export class WasiPreview1 {
     }
     if (ready.length === 0 && timeoutNs !== undefined && timeoutNs > 0n) {
       // A real sleep that blocks only this guest's thread, without spinning.
-      Atomics.wait(sleepCell, 0, 0, Number(timeoutNs / 1_000_000n));
+      this.sleep(Number(timeoutNs / 1_000_000n));
     }
     const events = ready.length ? ready : Array.from({ length: count }, (_, i) => i);
     events.forEach((i, k) => {

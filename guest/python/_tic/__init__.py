@@ -32,12 +32,29 @@ def _init() -> None:
     from _tic import aio
 
     aio.install()
+    _interruptible_sleep()
     _load_sdk()
     # The session's workspace is the working directory: relative paths land there.
     os.chdir("/workspace")
     # Line-buffered stdout so output reaches the host while a cell runs, not only at its end.
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
+
+
+def _interruptible_sleep() -> None:
+    """A timeout wakes a sleeping guest early; the sleep then raises TimeoutError instead
+    of returning as if the time had passed."""
+    import functools
+    import time
+
+    sleep = time.sleep
+
+    @functools.wraps(sleep)
+    def interruptible(secs):
+        sleep(secs)
+        _tic_host.check_interrupt()
+
+    time.sleep = interruptible
 
 
 SDK_DIR = "/lib/sdk"
@@ -125,12 +142,16 @@ def run_cell(source: str) -> str:
     global _cell_count
     if _cell_count == 0:
         _start_session()
+    from _tic import aio
+
+    aio.forget_pending()
     _cell_count += 1
     filename = f"{_CELL_PREFIX}{_cell_count}>"
     # Register the source so tracebacks can quote the cell's lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     result: dict = {"ok": True}
     try:
+        _tic_host.in_cell(True)
         tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST | _TOP_LEVEL_AWAIT)
         body, last = _split_last_expression(tree)
         _execute(compile(body, filename, "exec", _TOP_LEVEL_AWAIT))
@@ -140,8 +161,10 @@ def run_cell(source: str) -> str:
                 builtins._ = value  # like the REPL: `_` is the last value
                 result["value"] = repr(value)
     except BaseException as exc:  # noqa: BLE001 - everything a cell raises goes back to the host
+        _tic_host.in_cell(False)
         result = {"ok": False, "error": _describe(exc)}
     finally:
+        _tic_host.in_cell(False)
         _flush()
     return json.dumps(result, ensure_ascii=False)
 
@@ -154,32 +177,47 @@ class ToolError(Exception):
         self.type = type
 
 
-def _request(tool: str, args: dict, optional: tuple, namespace) -> bytes:
+class ToolArgumentError(ToolError, TypeError, ValueError):
+    """Arguments that break the tool's schema: caught as TypeError or ValueError too."""
+
+
+def _request(op: str, tool: str, args: dict, optional: tuple, namespace, **extra) -> bytes:
     # None for an optional parameter means "not given": the tool applies its own default.
     if optional:
         args = {k: v for k, v in args.items() if not (v is None and k in optional)}
-    request = {"tool": tool, "args": args}
+    request = {"op": op, "tool": tool, "args": args, **extra}
     if namespace is not None:
         request["namespace"] = namespace
     return json.dumps(request, ensure_ascii=False, allow_nan=False).encode()
 
 
-def _result(reply: bytes):
-    decoded = json.loads(reply)
-    if decoded.get("ok"):
-        return decoded.get("value")
-    error = decoded.get("error") or {}
-    raise ToolError(str(error.get("type", "ToolError")), str(error.get("message", "tool call failed")))
+def _value(reply: dict):
+    """The value of a decoded reply, or the exception it stands for."""
+    if reply.get("ok"):
+        return reply.get("value")
+    error = reply.get("error") or {}
+    kind = error.get("kind")
+    type_ = str(error.get("type", "ToolError"))
+    message = str(error.get("message", "tool call failed"))
+    if kind == "argument":
+        raise ToolArgumentError(type_, message)
+    if kind == "timeout":
+        raise TimeoutError(message)
+    raise ToolError(type_, message)
 
 
 def call(tool: str, args: dict, optional: tuple = (), namespace=None):
     """Calls a host tool by its original name; returns its result as plain Python data."""
-    return _result(_tic_host.call(_request(tool, args, optional, namespace)))
+    return _value(json.loads(_tic_host.call(_request("call", tool, args, optional, namespace))))
 
 
 async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None):
-    """The awaitable form of `call`, for the SDK's `aio` variants."""
-    return _result(_tic_host.call(_request(tool, args, optional, namespace)))
+    """The awaitable form of `call`, for the SDK's `aio` variants: the host runs calls
+    started together at the same time (see aio.HostSelector)."""
+    from _tic import aio
+
+    reply = await aio.host_call(lambda call_id: _request("start", tool, args, optional, namespace, id=call_id))
+    return _value(reply)
 
 
 def search(tools: list, query: str) -> list:

@@ -1,10 +1,43 @@
-"""asyncio for the guest: WASI has no socketpair, so the default loop cannot make its
-self-pipe. Nothing here runs on another thread, so the loop needs none."""
+"""asyncio for the guest.
+
+WASI has no socketpair, so the default loop cannot make its self-pipe; nothing here runs
+on another thread, so the loop needs none. And the loop's selector is where the guest
+waits for the host: an `aio` SDK call starts the tool on the host and returns at once,
+and when the loop has nothing else to run it asks the host for the calls that finished
+(blocking until one does or the next timer is due). So `asyncio.gather` over N calls
+runs them at the same time on the host."""
 
 import asyncio
+import json
+import selectors
+
+import _tic_host
+
+_pending: dict = {}  # call id -> future of its decoded reply
+_next_id = 0
+
+
+class HostSelector(selectors.SelectSelector):
+    def select(self, timeout=None):
+        if not _pending:
+            events = super().select(timeout)
+            _tic_host.check_interrupt()  # a timeout may have cut the wait short
+            return events
+        wait = {"op": "wait", "timeout": None if timeout is None else max(0.0, timeout)}
+        reply = json.loads(_tic_host.call(json.dumps(wait).encode()))
+        if reply.get("timeout"):
+            raise TimeoutError(reply.get("message", "the cell ran past its time limit"))
+        for done in reply.get("done", ()):
+            future = _pending.pop(done.get("id"), None)
+            if future is not None and not future.done():
+                future.set_result(done)
+        return []
 
 
 class WasiEventLoop(asyncio.SelectorEventLoop):
+    def __init__(self):
+        super().__init__(HostSelector())
+
     def _make_self_pipe(self):
         pass
 
@@ -21,6 +54,33 @@ class WasiEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
 
 def install() -> None:
     asyncio.set_event_loop_policy(WasiEventLoopPolicy())
+
+
+def forget_pending() -> None:
+    """A new cell: calls a failed cell left running are no longer awaited."""
+    for future in _pending.values():
+        if not future.done():
+            future.cancel()
+    _pending.clear()
+
+
+async def host_call(make_request):
+    """Starts a host call (`make_request(id)` gives its request) and awaits its reply."""
+    global _next_id
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, WasiEventLoop):
+        raise RuntimeError("tools.aio calls need the guest's event loop (asyncio.run or a top-level await)")
+    _next_id += 1
+    call_id = _next_id
+    started = json.loads(_tic_host.call(make_request(call_id)))
+    if not started.get("ok"):
+        return started  # refused before it started: the reply carries the error
+    future = loop.create_future()
+    _pending[call_id] = future
+    try:
+        return await future
+    finally:
+        _pending.pop(call_id, None)
 
 
 _loop = None

@@ -1,0 +1,91 @@
+// The worker thread of one session: it owns the guest instance and runs its cells. The
+// guest blocks this thread (never the host's event loop) while it computes, sleeps or
+// waits for a handler; see session-protocol.ts for how it talks to the main thread.
+
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { GuestCrash, GuestInstance } from './instance.js';
+import { Ctl, type FromWorker, type ToWorker, type WorkerConfig, type WorkerSetup } from './session-protocol.js';
+import { type DirNode, makeDir } from './wasi/memfs.js';
+import { WorkspaceMirror } from './workspace.js';
+
+const setup = workerData as WorkerSetup;
+const ctl = new Int32Array(setup.ctl);
+const port = parentPort!;
+const post = (m: FromWorker) => port.postMessage(m);
+
+function hostCall(request: string): string {
+  Atomics.store(ctl, Ctl.REPLY, 0);
+  post({ t: 'host', request });
+  Atomics.wait(ctl, Ctl.REPLY, 0);
+  const reply = receiveMessageOnPort(setup.replyPort);
+  if (!reply) throw new GuestCrash('the host woke the guest without a reply');
+  return reply.message as string;
+}
+
+const workspace: DirNode = makeDir(false);
+let config: WorkerConfig = { memoryLimitBytes: 0, maxOutputBytes: Number.POSITIVE_INFINITY };
+let mirror: WorkspaceMirror | undefined;
+let guest: GuestInstance | undefined;
+
+function instantiate(): GuestInstance {
+  const lib = Object.fromEntries(Object.entries(setup.lib).map(([k, v]) => [k, new Uint8Array(v)]));
+  return new GuestInstance(
+    { module: setup.module, snapshot: setup.snapshot, lib },
+    {
+      hostCall,
+      // The main thread sets INTERRUPT at the deadline; the guest takes it exactly once.
+      poll: () => Atomics.exchange(ctl, Ctl.INTERRUPT, 0) === 1,
+      // Sleeping on the same slot lets the deadline cut a time.sleep short.
+      sleep: (ms) => void Atomics.wait(ctl, Ctl.INTERRUPT, 0, ms),
+      workspace,
+      maxOutputBytes: Number.POSITIVE_INFINITY, // set per cell below, from the config
+    },
+  );
+}
+
+try {
+  guest = instantiate();
+  post({ t: 'ready' });
+} catch (err) {
+  post({ t: 'crash', message: (err as Error).message });
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (!guest) return;
+  if (msg.t === 'configure') {
+    config = msg.config;
+    try {
+      guest.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
+      if (config.workspaceDir) {
+        mirror = new WorkspaceMirror(config.workspaceDir, workspace);
+        mirror.pull();
+      }
+      post({ t: 'configured' });
+    } catch (err) {
+      post({ t: 'configured', error: (err as Error).message });
+    }
+    return;
+  }
+  try {
+    mirror?.pull();
+    const result = guest.run(msg.code, {
+      onStdout: (text) => post({ t: 'out', stream: 'stdout', text }),
+      onStderr: (text) => post({ t: 'out', stream: 'stderr', text }),
+    });
+    let workspaceError: string | undefined;
+    try {
+      mirror?.push();
+    } catch (err) {
+      workspaceError = (err as Error).message;
+    }
+    post({ t: 'done', result, memoryBytes: guest.memoryBytes, ...(workspaceError ? { workspaceError } : {}) });
+  } catch (err) {
+    try {
+      mirror?.push(); // keep what the cell wrote before the guest died
+    } catch {
+      /* reported through the crash below */
+    }
+    post({ t: 'crash', message: (err as Error).message });
+    guest = undefined;
+  }
+});
