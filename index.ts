@@ -10,3 +10,19 @@ export {
   type HostCallHandler,
   type RunHooks,
 } from './runtime/instance.js';
+export { loadGuest, Guest, type LoadOptions } from './runtime/guest.js';
+export {
+  Session,
+  SessionClosedError,
+  DEFAULT_LIMITS,
+  type Handler,
+  type Handlers,
+  type Limits,
+  type RunOptions,
+  type RunResult,
+  type SessionOptions,
+  type ToolCallEvent,
+  type ToolCallRecord,
+} from './runtime/session.js';
+export { GuestLoadError } from './runtime/load.js';
+export { build, type BuildOptions, type BuildResult, type Manifest } from './compiler/build.js';

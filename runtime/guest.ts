@@ -78,6 +78,7 @@ export class Guest {
       config: {
         memoryLimitBytes: Math.round(limits.memoryMb! * 1024 * 1024),
         maxOutputBytes: limits.maxOutputBytes!,
+        workspaceLimitBytes: Math.round(limits.workspaceMb! * 1024 * 1024),
         ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
       },
     });

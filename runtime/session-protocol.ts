@@ -30,6 +30,7 @@ export interface WorkerSetup {
 export interface WorkerConfig {
   memoryLimitBytes: number;
   maxOutputBytes: number;
+  workspaceLimitBytes: number;
   /** Host folder mirrored at /workspace; none keeps the workspace in memory only. */
   workspaceDir?: string;
 }

@@ -5,7 +5,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestCrash, GuestInstance } from './instance.js';
 import { Ctl, type FromWorker, type ToWorker, type WorkerConfig, type WorkerSetup } from './session-protocol.js';
-import { type DirNode, makeDir } from './wasi/memfs.js';
+import { type DirNode, applyQuota, makeDir } from './wasi/memfs.js';
 import { WorkspaceMirror } from './workspace.js';
 
 const setup = workerData as WorkerSetup;
@@ -23,7 +23,14 @@ function hostCall(request: string): string {
 }
 
 const workspace: DirNode = makeDir(false);
-let config: WorkerConfig = { memoryLimitBytes: 0, maxOutputBytes: Number.POSITIVE_INFINITY };
+let config: WorkerConfig = { memoryLimitBytes: 0, maxOutputBytes: Number.POSITIVE_INFINITY, workspaceLimitBytes: Number.POSITIVE_INFINITY };
+const quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
+
+/** Host-side changes to the workspace, then a recount of what it holds. */
+function pullWorkspace(): void {
+  mirror?.pull();
+  applyQuota(workspace, quota);
+}
 let mirror: WorkspaceMirror | undefined;
 let guest: GuestInstance | undefined;
 
@@ -56,10 +63,9 @@ port.on('message', (msg: ToWorker) => {
     config = msg.config;
     try {
       guest.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
-      if (config.workspaceDir) {
-        mirror = new WorkspaceMirror(config.workspaceDir, workspace);
-        mirror.pull();
-      }
+      quota.limit = config.workspaceLimitBytes;
+      if (config.workspaceDir) mirror = new WorkspaceMirror(config.workspaceDir, workspace);
+      pullWorkspace();
       post({ t: 'configured' });
     } catch (err) {
       post({ t: 'configured', error: (err as Error).message });
@@ -67,7 +73,7 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   try {
-    mirror?.pull();
+    pullWorkspace();
     const result = guest.run(msg.code, {
       onStdout: (text) => post({ t: 'out', stream: 'stdout', text }),
       onStderr: (text) => post({ t: 'out', stream: 'stderr', text }),

@@ -19,11 +19,13 @@ export interface Limits {
   memoryMb?: number;
   /** stdout + stderr of one cell (default 1 MiB); the rest is dropped after a marker. */
   maxOutputBytes?: number;
+  /** Bytes the workspace may hold, files and folders (default 256): beyond it writes fail with ENOSPC. */
+  workspaceMb?: number;
   /** How long a cell that ignores its timeout may go on before its session is ended (default 2000). */
   graceMs?: number;
 }
 
-export const DEFAULT_LIMITS: Required<Limits> = { timeoutMs: 30_000, memoryMb: 256, maxOutputBytes: 1 << 20, graceMs: 2_000 };
+export const DEFAULT_LIMITS: Required<Limits> = { timeoutMs: 30_000, memoryMb: 256, maxOutputBytes: 1 << 20, workspaceMb: 256, graceMs: 2_000 };
 
 export interface SessionOptions<H extends object = Handlers> {
   handlers?: Partial<H>;

@@ -11,6 +11,7 @@ export const Errno = {
   ISDIR: 31,
   NAMETOOLONG: 37,
   NOENT: 44,
+  NOSPC: 51,
   NOSYS: 52,
   NOTDIR: 54,
   NOTEMPTY: 55,

@@ -22,6 +22,8 @@ export interface FileNode {
   data: Uint8Array;
   size: number;
   mtimeNs: bigint;
+  /** The byte budget of the tree this file is in (writable mounts only). */
+  quota?: Quota;
 }
 
 export interface DirNode {
@@ -32,6 +34,46 @@ export interface DirNode {
   /** null for a mount root: `..` from there is an escape attempt. */
   parent: DirNode | null;
   mtimeNs: bigint;
+  /** On a mount root: the byte budget of the whole tree. */
+  quota?: Quota;
+}
+
+/**
+ * How many bytes a writable tree may hold: file contents, plus NODE_COST per file or
+ * folder (so a million empty files cost too). The tree lives in host memory: without a
+ * budget a guest could fill the host's.
+ */
+export interface Quota {
+  limit: number;
+  used: number;
+}
+
+export const NODE_COST = 512;
+
+/** Books `delta` bytes against `quota`; growth past the limit fails with ENOSPC. */
+export function charge(quota: Quota | undefined, delta: number): void {
+  if (!quota) return;
+  if (delta > 0 && quota.used + delta > quota.limit) throw new WasiError(Errno.NOSPC, 'the workspace is full');
+  quota.used += delta;
+}
+
+/** Puts every node of `root`'s tree under `quota` and recounts what it holds. */
+export function applyQuota(root: DirNode, quota: Quota): void {
+  root.quota = quota;
+  let used = 0;
+  const walk = (dir: DirNode) => {
+    for (const node of dir.entries.values()) {
+      used += NODE_COST;
+      if (node.kind === 'file') {
+        node.quota = quota;
+        used += node.size;
+      } else {
+        walk(node);
+      }
+    }
+  };
+  walk(root);
+  quota.used = used;
 }
 
 export type FsNode = FileNode | DirNode;
@@ -126,6 +168,7 @@ export function resolve(dir: DirNode, path: string): Resolved {
 export function writeAt(file: FileNode, src: Uint8Array, offset: number): number {
   if (file.readonly) throw new WasiError(Errno.ROFS);
   const end = offset + src.length;
+  if (end > file.size) charge(file.quota, end - file.size);
   if (end > file.data.length) {
     const grown = new Uint8Array(Math.max(end, file.data.length * 2, 64));
     grown.set(file.data.subarray(0, file.size));
@@ -139,6 +182,7 @@ export function writeAt(file: FileNode, src: Uint8Array, offset: number): number
 
 export function truncate(file: FileNode, size: number): void {
   if (file.readonly) throw new WasiError(Errno.ROFS);
+  charge(file.quota, size - file.size);
   if (size > file.data.length) {
     const grown = new Uint8Array(size);
     grown.set(file.data.subarray(0, file.size));

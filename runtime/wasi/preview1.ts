@@ -21,7 +21,9 @@ import {
   type DirNode,
   type FileNode,
   type FsNode,
+  NODE_COST,
   WasiError,
+  charge,
   contains,
   makeDir,
   makeFile,
@@ -419,7 +421,10 @@ export class WasiPreview1 {
     } else {
       if (!(oflags & OFlags.CREAT)) throw new WasiError(Errno.NOENT);
       if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+      const quota = mountRoot(r.parent).quota;
+      charge(quota, NODE_COST);
       node = makeFile(new Uint8Array(0), false);
+      if (quota) node.quota = quota;
       r.parent.entries.set(r.name, node);
       r.parent.mtimeNs = node.mtimeNs;
     }
@@ -455,6 +460,7 @@ export class WasiPreview1 {
     const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
     if (r.node) throw new WasiError(Errno.EXIST);
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    charge(mountRoot(r.parent).quota, NODE_COST);
     r.parent.entries.set(r.name, makeDir(false, r.parent));
   }
 
@@ -466,6 +472,7 @@ export class WasiPreview1 {
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
     if (r.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
     r.parent.entries.delete(r.name);
+    charge(mountRoot(r.parent).quota, -NODE_COST);
   }
 
   private path_unlink_file(fd: number, pathPtr: number, pathLen: number): void {
@@ -474,6 +481,7 @@ export class WasiPreview1 {
     if (r.node.kind === 'dir') throw new WasiError(Errno.ISDIR);
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
     r.parent.entries.delete(r.name);
+    charge(mountRoot(r.parent).quota, -(NODE_COST + r.node.size));
   }
 
   private path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): void {
@@ -490,6 +498,7 @@ export class WasiPreview1 {
       if (to.node.kind !== 'dir' && moving.kind === 'dir') throw new WasiError(Errno.NOTDIR);
       if (to.node.kind === 'dir' && to.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
     }
+    if (to.node && to.node !== moving) charge(mountRoot(to.parent).quota, -(NODE_COST + (to.node.kind === 'file' ? to.node.size : 0)));
     from.parent.entries.delete(from.name);
     to.parent.entries.set(to.name, moving);
     if (moving.kind === 'dir') moving.parent = to.parent;

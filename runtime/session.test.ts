@@ -1,0 +1,265 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testGuestDir } from '../test-setup/session.js';
+import { type Guest, loadGuest } from './guest.js';
+import { type Handlers, type Session, SessionClosedError } from './session.js';
+
+let guest: Guest;
+const open: Session[] = [];
+
+beforeAll(async () => {
+  guest = await loadGuest(await testGuestDir(), { warm: 2 });
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  await guest.close();
+});
+
+async function session(options: Parameters<Guest['createSession']>[0] = {}): Promise<Session> {
+  const s = await guest.createSession(options);
+  open.push(s);
+  return s;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a session', () => {
+  it('keeps globals across cells and returns the last value', async () => {
+    const s = await session();
+    expect((await s.run('x = 2')).ok).toBe(true);
+    const r = await s.run('x * 21');
+    expect(r).toMatchObject({ ok: true, value: '42', stdout: '', stderr: '', toolCalls: [] });
+  });
+
+  it('streams output while the cell runs, before it returns', async () => {
+    const seen: string[] = [];
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const s = await session({
+      handlers: {
+        // Answers only once the host has seen the line printed before the call.
+        gate: async () => {
+          await opened;
+          return seen.join('');
+        },
+      },
+    });
+    const r = await s.run('print("before", flush=True)\nseen = tools.gate()\nprint("after")\nseen', {
+      onStdout: (t) => {
+        seen.push(t);
+        if (seen.join('').includes('before\n')) open();
+      },
+    });
+    expect(r.value).toBe("'before\\n'");
+    expect(r.stdout).toBe('before\nafter\n');
+  });
+
+  it('gives handlers the exact arguments by original tool name and records each call', async () => {
+    const calls: unknown[] = [];
+    const events: string[] = [];
+    const s = await session({
+      handlers: {
+        echo: (args: unknown) => {
+          calls.push(args);
+          return args;
+        },
+        slow: async ({ ms }: { ms: number }) => {
+          await sleep(ms);
+          return { waited: ms };
+        },
+      },
+    });
+    const r = await s.run('a = tools.echo("héllo ✓", n=3, tags=["a"], extra={"big": 2**53, "f": 0.1, "none": None, "nested": [[], {}]})\nb = tools.slow(5)\n(a, b)', {
+      onToolCall: (e) => events.push(`${e.name}:${e.ok}`),
+    });
+    expect(r.error).toBeUndefined();
+    expect(calls).toEqual([{ text: 'héllo ✓', n: 3, tags: ['a'], extra: { big: 2 ** 53, f: 0.1, none: null, nested: [[], {}] } }]);
+    expect(r.value).toBe("({'text': 'héllo ✓', 'n': 3, 'tags': ['a'], 'extra': {'big': 9007199254740992, 'f': 0.1, 'none': None, 'nested': [[], {}]}}, {'waited': 5})");
+    expect(r.toolCalls.map((c) => [c.name, c.ok])).toEqual([['echo', true], ['slow', true]]);
+    expect(r.toolCalls[1]!.ms).toBeGreaterThanOrEqual(4);
+    expect(events).toEqual(['echo:true', 'slow:true']);
+  });
+
+  it('checks arguments against the schema before the handler runs; the error names the argument and the rule', async () => {
+    let ran = 0;
+    const s = await session({ handlers: { echo: () => ++ran } });
+    const cases: [string, RegExp][] = [
+      ['tools.echo(5)', /argument "text" must be string/],
+      ['tools.echo("x" * 21)', /argument "text" must NOT have more than 20 characters/],
+      ['tools.echo("x", n=-1)', /argument "n" must be >= 0/],
+      ['tools.echo("x", tags=["c"])', /argument "tags"\[0\] must be one of "a", "b"/],
+      ['tools._tic.call("echo", {"text": "x", "bogus": 1})', /unexpected argument "bogus"/],
+      ['tools._tic.call("echo", {})', /missing required argument "text"/],
+    ];
+    for (const [code, message] of cases) {
+      const r = await s.run(`import _tic\ntools._tic = _tic\n${code}`);
+      expect(r.error?.type, code).toBe('_tic.ToolArgumentError');
+      expect(r.error?.message, code).toMatch(message);
+    }
+    expect(ran).toBe(0);
+    const caught = await s.run('try:\n    tools.echo(5)\nexcept TypeError as e:\n    t = "TypeError"\ntry:\n    tools.echo(5)\nexcept ValueError as e:\n    v = "ValueError"\n(t, v, tools.echo("ok"))');
+    expect(caught.value).toBe("('TypeError', 'ValueError', 1)");
+  });
+
+  it('raises a handler\'s error in Python with its type and message; the session goes on', async () => {
+    class QuotaExceeded extends Error {
+      override name = 'QuotaExceeded';
+    }
+    const s = await session({
+      handlers: {
+        fail: async ({ message }: { message?: string }) => {
+          throw new QuotaExceeded(message ?? 'no');
+        },
+      },
+    });
+    const r = await s.run('tools.fail(message="over the limit")');
+    expect(r.error).toMatchObject({ type: '_tic.ToolError', message: 'over the limit' });
+    expect(r.toolCalls).toMatchObject([{ name: 'fail', ok: false }]);
+    const r2 = await s.run('try:\n    tools.fail()\nexcept tools.ToolError as e:\n    print(e.type, e)');
+    expect(r2.stdout).toBe('QuotaExceeded no\n');
+    const r3 = await s.run('tools.unhandled()');
+    expect(r3.error?.message).toBe('the host has no handler for tool "unhandled"');
+  });
+
+  it('turns MCP CallToolResults into plain data', async () => {
+    const s = await session({
+      handlers: {
+        'mcp-result': ({ kind }: { kind: string }) => {
+          if (kind === 'structured') return { content: [{ type: 'text', text: '{"a":1}' }], structuredContent: { a: 1 } };
+          if (kind === 'text') return { content: [{ type: 'text', text: 'plain' }] };
+          if (kind === 'blocks') return { content: [{ type: 'text', text: 'one' }, { type: 'image', data: 'AA==', mimeType: 'image/png' }] };
+          return { content: [{ type: 'text', text: 'it broke' }], isError: true };
+        },
+      },
+    });
+    const r = await s.run('[tools.mcp_result(k) for k in ("structured", "text", "blocks")]');
+    expect(r.value).toBe("[{'a': 1}, 'plain', ['one', {'type': 'image', 'data': 'AA==', 'mimeType': 'image/png'}]]");
+    const e = await s.run('tools.mcp_result("error")');
+    expect(e.error).toMatchObject({ type: '_tic.ToolError', message: 'it broke' });
+  });
+
+  it('runs the aio calls of one gather concurrently on the host', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const s = await session({
+      handlers: {
+        slow: async ({ ms, tag }: { ms: number; tag?: string }) => {
+          most = Math.max(most, ++inFlight);
+          await sleep(ms);
+          inFlight--;
+          return tag ?? null;
+        },
+      },
+    });
+    const r = await s.run('import asyncio\nawait asyncio.gather(*[tools.aio.slow(30, tag=str(i)) for i in range(6)])');
+    expect(r.value).toBe("['0', '1', '2', '3', '4', '5']");
+    expect(most).toBe(6);
+    // And from asyncio.run inside a cell, with a timer racing the calls.
+    const r2 = await s.run('async def main():\n    t = asyncio.create_task(asyncio.sleep(0.01))\n    out = await asyncio.gather(tools.aio.slow(20, tag="x"), tools.aio.slow(1, tag="y"))\n    await t\n    return out\nasyncio.run(main())');
+    expect(r2.value).toBe("['x', 'y']");
+  });
+});
+
+describe('limits', () => {
+  it('interrupts a runaway cell with TimeoutError; globals and workspace files survive', async () => {
+    const s = await session({ limits: { timeoutMs: 300 } });
+    await s.run('kept = "yes"\nopen("f.txt", "w").write("data")');
+    const r = await s.run('while True:\n    pass');
+    expect(r.error?.type).toBe('TimeoutError');
+    expect(r.error?.traceback).toContain('File "<cell-2>", line ');
+    const after = await s.run('(kept, open("f.txt").read())');
+    expect(after.value).toBe("('yes', 'data')");
+  });
+
+  it('cuts a sleep short and a tool call the host never answers, with TimeoutError', async () => {
+    const s = await session({ handlers: { never: () => new Promise(() => {}) }, limits: { timeoutMs: 300 } });
+    const r = await s.run('import time\ntime.sleep(60)\nprint("slept")');
+    expect(r.error?.type).toBe('TimeoutError');
+    expect(r.stdout).toBe('');
+    const r2 = await s.run('tools.never()');
+    expect(r2.error?.type).toBe('TimeoutError');
+    const r3 = await s.run('import asyncio\nawait asyncio.gather(tools.aio.never(), asyncio.sleep(60))');
+    expect(r3.error?.type).toBe('TimeoutError');
+    expect((await s.run('1 + 1')).value).toBe('2');
+  });
+
+  it('ends the session clearly when a cell ignores its timeout (stuck in C, or swallowing it)', async () => {
+    for (const code of ['sum(range(10**15))', 'while True:\n    try:\n        n = 0\n        while True: n += 1\n    except BaseException:\n        pass']) {
+      const s = await session({ limits: { timeoutMs: 200, graceMs: 300 } });
+      const r = await s.run(code);
+      expect(r.ok, code).toBe(false);
+      expect(r.error?.type, code).toBe('SessionEnded');
+      expect(r.error?.message, code).toMatch(/did not stop within 300 ms after its time limit/);
+      expect(s.isClosed).toBe(true);
+      await expect(s.run('1')).rejects.toBeInstanceOf(SessionClosedError);
+    }
+  });
+
+  it('turns a memory bomb into MemoryError, and the session goes on', async () => {
+    const s = await session({ limits: { memoryMb: 64 } });
+    for (const bomb of ['b = bytearray(200 * 1024 * 1024)', 'l = [0] * (100 * 1024 * 1024)', 's = "x" * (1 << 30)', 'chunks = []\nwhile True:\n    chunks.append(bytearray(1 << 20))']) {
+      const r = await s.run(bomb);
+      expect(r.error?.type, bomb).toBe('MemoryError');
+    }
+    await s.run('chunks = None');
+    expect((await s.run('len(bytearray(8 * 1024 * 1024))')).value).toBe('8388608');
+  });
+
+  it('caps output with a marker and never holds more', async () => {
+    const s = await session({ limits: { maxOutputBytes: 1000 } });
+    let streamed = 0;
+    const r = await s.run('for i in range(100000):\n    print("x" * 100)\n"done"', { onStdout: (t) => (streamed += t.length) });
+    expect(r.value).toBe("'done'");
+    expect(r.stdout.length).toBeLessThan(1100);
+    expect(r.stdout).toMatch(/\[tooliscode: output truncated after 1000 bytes\]\n$/);
+    expect(streamed).toBe(r.stdout.length);
+    expect((await s.run('print("next cell")')).stdout).toBe('next cell\n');
+  });
+
+  it('fills the workspace only up to its quota: then writes fail with OSError (ENOSPC)', async () => {
+    const s = await session({ limits: { workspaceMb: 1 } });
+    const r = await s.run('import errno\ntry:\n    with open("big", "wb") as f:\n        f.write(b"x" * (2 << 20))\nexcept OSError as e:\n    err = errno.errorcode[e.errno]\nerr');
+    expect(r.value).toBe("'ENOSPC'");
+    const many = await s.run('import os\nn = 0\ntry:\n    while True:\n        open(f"f{n}", "w").close()\n        n += 1\nexcept OSError as e:\n    code = errno.errorcode[e.errno]\n(code, n < 3000)');
+    expect(many.value).toBe("('ENOSPC', True)");
+    expect((await s.run('import os\nfor f in os.listdir():\n    os.remove(f)\nopen("small", "w").write("ok")')).ok).toBe(true);
+  });
+});
+
+describe('workspace folder', () => {
+  it('mirrors a host folder: host files are visible, cell writes and deletes reach the host', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tic-ws-')), 'ws'); // created if missing
+    const s = await session({ workspace: dir });
+    expect(existsSync(dir)).toBe(true);
+    writeFileSync(join(dir, 'in.txt'), 'from host');
+    const r = await s.run('import os\ndata = open("in.txt").read()\nos.makedirs("out/deep")\nopen("out/deep/r.txt", "w").write(data.upper())\ndata');
+    expect(r.value).toBe("'from host'");
+    expect(readFileSync(join(dir, 'out', 'deep', 'r.txt'), 'utf8')).toBe('FROM HOST');
+    writeFileSync(join(dir, 'in.txt'), 'changed on host');
+    expect((await s.run('open("in.txt").read()')).value).toBe("'changed on host'");
+    await s.run('os.remove("in.txt")');
+    expect(existsSync(join(dir, 'in.txt'))).toBe(false);
+  });
+});
+
+describe('sessions are independent', () => {
+  it('share no globals, files or randomness', async () => {
+    const [a, b] = await Promise.all([session(), session()]);
+    await a.run('secret = 42\nopen("mine.txt", "w").write("a")');
+    const r = await b.run('import os\n("secret" in globals(), os.listdir("."))');
+    expect(r.value).toBe('(False, [])');
+    const ra = await a.run('import random\nrandom.getrandbits(64)');
+    const rb = await b.run('import random\nrandom.getrandbits(64)');
+    expect(ra.value).not.toBe(rb.value);
+  });
+
+  it('run cells of many sessions at once', async () => {
+    const handlers: Handlers = { slow: async ({ tag }: { tag: string }) => tag };
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => session({ handlers })));
+    const results = await Promise.all(sessions.map((s, i) => s.run(`tools.slow(1, tag="s${i}")`)));
+    expect(results.map((r) => r.value)).toEqual(sessions.map((_, i) => `'s${i}'`));
+  });
+});
