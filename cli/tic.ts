@@ -9,6 +9,7 @@ import { PROMPT_STYLES, type PromptStyle } from '../compiler/emit-prompt.js';
 import { GuestBuildError, buildGuest } from '../guest/build/index.js';
 import { GuestLoadError } from '../runtime/load.js';
 import { runCommand } from './run.js';
+import { HandlersError, repl, runInSession } from './session.js';
 
 const program = new Command();
 program.name('tic').description('tooliscode: tool calls as code calls').showHelpAfterError();
@@ -59,29 +60,55 @@ program
     }
   });
 
+const isGuestDir = (p: string) => existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'manifest.json'));
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number of milliseconds, got ${JSON.stringify(v)}`);
+  return n;
+};
+
 program
   .command('run')
   .description('run one Python cell in a fresh guest (the base guest, or the output folder of tic build) and print its output and final value')
   .argument('[dir-or-file...]', '[DIR] [FILE]: a tic build output folder and/or a Python file to run as the cell')
   .option('-c, --code <code>', 'the cell source')
+  .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers (needs DIR)')
+  .option('--workspace <dir>', 'host folder mirrored at /workspace (needs DIR; in memory otherwise)')
+  .option('--timeout <ms>', 'time limit of the cell (with --handlers or --workspace)', positiveInt)
   .option('--no-snapshot', 'boot Python instead of starting from the snapshot (base guest only; for comparison)')
-  .action(async (args: string[], opts: { code?: string; snapshot: boolean }) => {
-    const isGuestDir = (p: string) => existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'manifest.json'));
+  .action(async (args: string[], opts: { code?: string; handlers?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
     const guestDir = args[0] !== undefined && isGuestDir(args[0]) ? args[0] : undefined;
     const rest = guestDir ? args.slice(1) : args;
     if (rest.length > 1 || (rest.length === 1) === (opts.code !== undefined)) {
       program.error('tic run: give exactly one of -c CODE or FILE (after an optional tic build folder)');
     }
+    if ((opts.handlers || opts.workspace) && !guestDir) program.error('tic run: --handlers and --workspace need the output folder of tic build first');
     const code = opts.code ?? readFileSync(rest[0]!, 'utf8');
-    const status = await runCommand(code, { snapshot: opts.snapshot, ...(guestDir ? { guestDir } : {}) });
+    const status =
+      guestDir && (opts.handlers || opts.workspace)
+        ? await runInSession(guestDir, code, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
+        : await runCommand(code, { snapshot: opts.snapshot, ...(guestDir ? { guestDir } : {}) });
     // Exit as soon as the output is flushed: an idle Node lingers for 100 ms or more.
     process.stdout.write('', () => process.exit(status));
+  });
+
+program
+  .command('repl')
+  .description('an interactive session on the output folder of tic build: cells share globals, SDK calls reach your handlers')
+  .argument('<dir>', 'the output folder of tic build')
+  .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers')
+  .option('--workspace <dir>', 'host folder mirrored at /workspace (in memory otherwise)')
+  .option('--timeout <ms>', 'time limit of each cell', positiveInt)
+  .action(async (dir: string, opts: { handlers?: string; workspace?: string; timeout?: number }) => {
+    if (!isGuestDir(dir)) program.error(`tic repl: ${dir} is not the output folder of tic build (no manifest.json)`);
+    await repl(dir, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
+    process.exit(0);
   });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CompileError) process.stderr.write(`${err.message}\n`);
   else if (err instanceof GuestBuildError) process.stderr.write(`tic: guest build failed: ${err.message}\n`);
-  else if (err instanceof GuestLoadError) process.stderr.write(`tic: ${err.message}\n`);
+  else if (err instanceof GuestLoadError || err instanceof HandlersError) process.stderr.write(`tic: ${err.message}\n`);
   else process.stderr.write(`tic: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });
