@@ -91,6 +91,11 @@ export class Guest {
     return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits);
   }
 
+  /** Resolves once the warm workers are instantiated (createSession is then at its fastest). */
+  async ready(): Promise<void> {
+    await Promise.all(this.pool.map((h) => h.ready));
+  }
+
   /** Stops the warm workers; sessions already made go on until closed. */
   async close(): Promise<void> {
     const idle = this.pool.splice(0);

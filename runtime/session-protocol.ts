@@ -1,10 +1,12 @@
 // Messages between a session (main thread, session.ts) and its worker (session-worker.ts).
 //
 // The worker runs the guest synchronously. When the guest calls the host, the worker
-// posts the request and blocks in Atomics.wait on the control array; the main thread
-// runs the handler on its own event loop, posts the reply on the reply port and
-// notifies; the worker wakes and takes the reply with receiveMessageOnPort. No
-// busy-waiting on either side.
+// writes the request into the shared data buffer, notifies REQUEST and blocks in
+// Atomics.wait on REPLY; the main thread, parked in Atomics.waitAsync on REQUEST, runs
+// the handler on its own event loop, writes the reply into the same buffer and notifies
+// REPLY. No busy-waiting on either side, and no message queue on the hot path. A message
+// too big for the buffer goes by postMessage (request) or the reply port (reply)
+// instead, with LENGTH = -1.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { CellResult } from './instance.js';
@@ -15,8 +17,15 @@ export const Ctl = {
   REPLY: 0,
   /** 1 asks the running cell to stop (a timeout); the guest consumes it. */
   INTERRUPT: 1,
-  SIZE: 2,
+  /** 1 while a request waits for the main thread. */
+  REQUEST: 2,
+  /** Bytes of the request or reply in the data buffer; -1: it came as a message. */
+  LENGTH: 3,
+  SIZE: 4,
 } as const;
+
+/** Bytes of the shared data buffer of a session (allocated lazily by the OS). */
+export const DATA_BYTES = 1 << 20;
 
 export interface WorkerSetup {
   module: WebAssembly.Module;
@@ -24,6 +33,7 @@ export interface WorkerSetup {
   /** /lib files, shared read-only by every worker of the process. */
   lib: Record<string, SharedArrayBuffer>;
   ctl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
   replyPort: MessagePort;
 }
 

@@ -13,10 +13,24 @@ const ctl = new Int32Array(setup.ctl);
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 
+const data = new Uint8Array(setup.data);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 function hostCall(request: string): string {
   Atomics.store(ctl, Ctl.REPLY, 0);
-  post({ t: 'host', request });
+  const { read, written } = encoder.encodeInto(request, data);
+  if (read === request.length) {
+    Atomics.store(ctl, Ctl.LENGTH, written);
+  } else {
+    Atomics.store(ctl, Ctl.LENGTH, -1); // too big for the buffer: send it as a message
+    post({ t: 'host', request });
+  }
+  Atomics.store(ctl, Ctl.REQUEST, 1);
+  Atomics.notify(ctl, Ctl.REQUEST);
   Atomics.wait(ctl, Ctl.REPLY, 0);
+  const length = Atomics.load(ctl, Ctl.LENGTH);
+  if (length >= 0) return decoder.decode(data.subarray(0, length));
   const reply = receiveMessageOnPort(setup.replyPort);
   if (!reply) throw new GuestCrash('the host woke the guest without a reply');
   return reply.message as string;

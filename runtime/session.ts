@@ -5,7 +5,7 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type ToolRequest, badRequestReply, encodeJson, parseRequest } from './host-calls.js';
 import type { CellError } from './instance.js';
-import { Ctl, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
 import { type CallReply, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers take the tool's own argument type
@@ -61,6 +61,9 @@ export interface RunResult {
   toolCalls: ToolCallRecord[];
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 export class SessionClosedError extends Error {
   override name = 'SessionClosedError';
 }
@@ -69,15 +72,17 @@ export class SessionClosedError extends Error {
 export interface WorkerHandle {
   worker: Worker;
   ctl: Int32Array;
+  data: Uint8Array;
   replyPort: MessagePort;
   ready: Promise<void>;
 }
 
-export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'replyPort'>, script: URL): WorkerHandle {
+export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'data' | 'replyPort'>, script: URL): WorkerHandle {
   const ctlBuffer = new SharedArrayBuffer(Ctl.SIZE * 4);
+  const dataBuffer = new SharedArrayBuffer(DATA_BYTES);
   const { port1, port2 } = new MessageChannel();
-  const data: WorkerSetup = { ...setup, ctl: ctlBuffer, replyPort: port2 };
-  const worker = new Worker(script, { workerData: data, transferList: [port2] });
+  const workerData: WorkerSetup = { ...setup, ctl: ctlBuffer, data: dataBuffer, replyPort: port2 };
+  const worker = new Worker(script, { workerData, transferList: [port2] });
   worker.unref();
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromWorker) => {
@@ -91,7 +96,7 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'replyPort'>, scrip
     worker.once('error', reject);
   });
   ready.catch(() => {}); // observed by whoever takes the worker
-  return { worker, ctl: new Int32Array(ctlBuffer), replyPort: port1, ready };
+  return { worker, ctl: new Int32Array(ctlBuffer), data: new Uint8Array(dataBuffer), replyPort: port1, ready };
 }
 
 interface Cell {
@@ -160,8 +165,26 @@ export class Session {
           void this.handle.worker.terminate();
         }, this.limits.timeoutMs + this.limits.graceMs),
       );
+      this.listen(cell);
       this.post({ t: 'run', code });
     });
+  }
+
+  /** Parks on REQUEST until the guest calls the host (Atomics.waitAsync: no polling). */
+  private listen(cell: Cell): void {
+    const wait = Atomics.waitAsync(this.handle.ctl, Ctl.REQUEST, 0);
+    if (wait.async) void wait.value.then(() => this.takeRequest(cell));
+    else this.takeRequest(cell);
+  }
+
+  private takeRequest(cell: Cell): void {
+    if (this.cell !== cell) return; // woken at the end of its cell
+    if (Atomics.compareExchange(this.handle.ctl, Ctl.REQUEST, 1, 0) === 1) {
+      const length = Atomics.load(this.handle.ctl, Ctl.LENGTH);
+      // length < 0: the request is too big for the buffer and comes as a 'host' message.
+      if (length >= 0) this.onRequest(cell, decoder.decode(this.handle.data.subarray(0, length)));
+    }
+    this.listen(cell);
   }
 
   private post(m: ToWorker): void {
@@ -187,7 +210,13 @@ export class Session {
     const cell = this.cell;
     if (cell?.waiting?.timer) clearTimeout(cell.waiting.timer);
     if (cell) cell.waiting = undefined;
-    this.handle.replyPort.postMessage(text);
+    const { read, written } = encoder.encodeInto(text, this.handle.data);
+    if (read === text.length) {
+      Atomics.store(this.handle.ctl, Ctl.LENGTH, written);
+    } else {
+      this.handle.replyPort.postMessage(text);
+      Atomics.store(this.handle.ctl, Ctl.LENGTH, -1);
+    }
     Atomics.store(this.handle.ctl, Ctl.REPLY, 1);
     Atomics.notify(this.handle.ctl, Ctl.REPLY);
   }
@@ -197,6 +226,7 @@ export class Session {
     for (const t of cell.timers) clearTimeout(t);
     if (cell.waiting?.timer) clearTimeout(cell.waiting.timer);
     this.cell = undefined;
+    Atomics.notify(this.handle.ctl, Ctl.REQUEST); // releases the cell's parked listener
     this.handle.worker.unref();
     cell.resolve({ ...result, toolCalls: cell.toolCalls });
   }
@@ -250,16 +280,14 @@ export class Session {
         });
         return;
       }
-      case 'start': {
-        this.reply('{"ok":true}');
-        void this.dispatch(cell, r.req).then((reply) => {
-          if (this.cell !== cell) return;
-          cell.finished.push({ id: r.id, ...reply });
-          if (cell.waiting?.kind === 'wait') this.reply(encodeJson({ done: cell.finished.splice(0) }));
-        });
-        return;
-      }
       case 'wait': {
+        for (const s of r.start) {
+          void this.dispatch(cell, s.req).then((reply) => {
+            if (this.cell !== cell) return;
+            cell.finished.push({ id: s.id, ...reply });
+            if (cell.waiting?.kind === 'wait') this.reply(encodeJson({ done: cell.finished.splice(0) }));
+          });
+        }
         if (cell.timedOut) return this.reply(encodeJson({ timeout: true, message }));
         if (cell.finished.length) return this.reply(encodeJson({ done: cell.finished.splice(0) }));
         const token = ++this.token;

@@ -181,14 +181,14 @@ class ToolArgumentError(ToolError, TypeError, ValueError):
     """Arguments that break the tool's schema: caught as TypeError or ValueError too."""
 
 
-def _request(op: str, tool: str, args: dict, optional: tuple, namespace, **extra) -> bytes:
+def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
     # None for an optional parameter means "not given": the tool applies its own default.
     if optional:
         args = {k: v for k, v in args.items() if not (v is None and k in optional)}
-    request = {"op": op, "tool": tool, "args": args, **extra}
+    request = {"tool": tool, "args": args}
     if namespace is not None:
         request["namespace"] = namespace
-    return json.dumps(request, ensure_ascii=False, allow_nan=False).encode()
+    return request
 
 
 def _value(reply: dict):
@@ -208,7 +208,8 @@ def _value(reply: dict):
 
 def call(tool: str, args: dict, optional: tuple = (), namespace=None):
     """Calls a host tool by its original name; returns its result as plain Python data."""
-    return _value(json.loads(_tic_host.call(_request("call", tool, args, optional, namespace))))
+    request = {"op": "call", **_request(tool, args, optional, namespace)}
+    return _value(json.loads(_tic_host.call(json.dumps(request, ensure_ascii=False, allow_nan=False).encode())))
 
 
 async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None):
@@ -216,8 +217,10 @@ async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None
     started together at the same time (see aio.HostSelector)."""
     from _tic import aio
 
-    reply = await aio.host_call(lambda call_id: _request("start", tool, args, optional, namespace, id=call_id))
-    return _value(reply)
+    # Serialized now, so that a value JSON cannot carry fails here, at the call.
+    request = _request(tool, args, optional, namespace)
+    json.dumps(request, allow_nan=False)
+    return _value(await aio.host_call(request))
 
 
 def search(tools: list, query: str) -> list:

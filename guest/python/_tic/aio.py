@@ -14,6 +14,7 @@ import selectors
 import _tic_host
 
 _pending: dict = {}  # call id -> future of its decoded reply
+_starting: list = []  # requests of calls not yet sent to the host
 _next_id = 0
 
 
@@ -23,8 +24,13 @@ class HostSelector(selectors.SelectSelector):
             events = super().select(timeout)
             _tic_host.check_interrupt()  # a timeout may have cut the wait short
             return events
+        # The calls started since the last wait travel with it: one host round trip starts
+        # all the calls of a gather and waits for the first to finish.
         wait = {"op": "wait", "timeout": None if timeout is None else max(0.0, timeout)}
-        reply = json.loads(_tic_host.call(json.dumps(wait).encode()))
+        if _starting:
+            wait["start"] = _starting[:]
+            _starting.clear()
+        reply = json.loads(_tic_host.call(json.dumps(wait, ensure_ascii=False, allow_nan=False).encode()))
         if reply.get("timeout"):
             raise TimeoutError(reply.get("message", "the cell ran past its time limit"))
         for done in reply.get("done", ()):
@@ -62,19 +68,18 @@ def forget_pending() -> None:
         if not future.done():
             future.cancel()
     _pending.clear()
+    _starting.clear()
 
 
-async def host_call(make_request):
-    """Starts a host call (`make_request(id)` gives its request) and awaits its reply."""
+async def host_call(request: dict):
+    """Starts a host call (sent with the loop's next wait) and awaits its decoded reply."""
     global _next_id
     loop = asyncio.get_running_loop()
     if not isinstance(loop, WasiEventLoop):
         raise RuntimeError("tools.aio calls need the guest's event loop (asyncio.run or a top-level await)")
     _next_id += 1
     call_id = _next_id
-    started = json.loads(_tic_host.call(make_request(call_id)))
-    if not started.get("ok"):
-        return started  # refused before it started: the reply carries the error
+    _starting.append({**request, "id": call_id})
     future = loop.create_future()
     _pending[call_id] = future
     try:
