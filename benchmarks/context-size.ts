@@ -33,7 +33,7 @@ export function contextSizes(files: string[]): ContextRow[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dir = join(packageRoot(), '..', 'shared', 'fixtures', 'mcp-tools');
+  const dir = join(packageRoot(), 'conformance', 'fixtures', 'mcp-tools');
   const files = ['everything', 'filesystem', 'memory', 'github'].map((f) => join(dir, `${f}.json`));
   const rows = contextSizes(process.argv.length > 2 ? process.argv.slice(2) : files);
   if (process.argv.includes('--json')) console.log(JSON.stringify(rows, null, 2));

@@ -8,7 +8,7 @@ import { normalize } from '../compiler/normalize.js';
 import { type Definition, type PyType, pyLiteral } from '../compiler/python/model.js';
 import { packageRoot } from '../runtime/package-root.js';
 
-export const FIXTURES_DIR = join(packageRoot(), '..', 'shared', 'fixtures', 'mcp-tools');
+export const FIXTURES_DIR = join(packageRoot(), 'conformance', 'fixtures', 'mcp-tools');
 export const FIXTURES = ['everything', 'filesystem', 'memory', 'github'];
 export const GOLDEN = join(packageRoot(), 'compiler', '__golden__');
 
