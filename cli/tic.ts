@@ -8,6 +8,7 @@ import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
 import { PROMPT_STYLES, type PromptStyle } from '../compiler/emit-prompt.js';
 import { GuestBuildError, buildGuest } from '../guest/build/index.js';
 import { GuestLoadError } from '../runtime/load.js';
+import { ConformanceError, runConformance } from '../conformance/runner.js';
 import { runCommand } from './run.js';
 import { HandlersError, repl, runInSession } from './session.js';
 
@@ -105,10 +106,29 @@ program
     process.exit(0);
   });
 
+program
+  .command('conformance')
+  .description('run the conformance suite (conformance/cases): one line per case, then "N passed, N failed"')
+  .option('--filter <text>', 'only topics or case files whose name contains this')
+  .option('--json', 'print the results as JSON')
+  .action(async (opts: { filter?: string; json?: boolean }) => {
+    const results = await runConformance({
+      ...(opts.filter ? { filter: opts.filter } : {}),
+      onResult: (r) => {
+        if (opts.json) return;
+        process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.topic}/${r.file}: ${r.name}${r.failure ? `\n       ${r.failure}` : ''}\n`);
+      },
+    });
+    const failed = results.filter((r) => !r.ok).length;
+    if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+    process.exitCode = failed || results.length === 0 ? 1 : 0;
+  });
+
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CompileError) process.stderr.write(`${err.message}\n`);
   else if (err instanceof GuestBuildError) process.stderr.write(`tic: guest build failed: ${err.message}\n`);
-  else if (err instanceof GuestLoadError || err instanceof HandlersError) process.stderr.write(`tic: ${err.message}\n`);
+  else if (err instanceof GuestLoadError || err instanceof HandlersError || err instanceof ConformanceError) process.stderr.write(`tic: ${err.message}\n`);
   else process.stderr.write(`tic: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -48,8 +48,13 @@ export async function emitTypeScript(tools: ToolIR[], options: { version: string
   const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true } });
   const out = project.createSourceFile('tools.d.ts', '');
   const handlers: { name: string; args: string; result: string; doc: string }[] = [];
+  const bases = new Set<string>();
   for (const tool of tools) {
-    const base = pascalCase(tool.namespace ? `${tool.namespace} ${tool.pyName}` : tool.pyName);
+    // Distinct Python names can share a PascalCase form (`get_user`, `get_user_`).
+    const stem = pascalCase(tool.namespace ? `${tool.namespace} ${tool.pyName}` : tool.pyName);
+    let base = stem;
+    for (let i = 2; bases.has(base); i++) base = `${stem}${i}`;
+    bases.add(base);
     const argsFile = project.createSourceFile(`scratch/${base}.ts`, await declarations(tool.inputSchema, 'Args', { path: tool.source.inputPath, tool: tool.name, diags }), { overwrite: true });
     nameDeclarations(argsFile, 'Args', `${base}Args`);
     out.addStatements(argsFile.getFullText());

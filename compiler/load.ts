@@ -53,12 +53,13 @@ function parseText(file: string, text: string): unknown {
       return JSON.parse(text) as Json;
     } catch (err) {
       const msg = (err as Error).message;
-      const pos = /position (\d+)/.exec(msg);
+      // V8 gives a position, except for a text that ends too early: that is at its end.
+      const pos = /position (\d+)/.exec(msg)?.[1] ?? (/Unexpected end/.test(msg) ? String(text.trimEnd().length) : undefined);
       let where = '';
-      if (pos) {
-        const before = text.slice(0, Number(pos[1]));
+      if (pos !== undefined) {
+        const before = text.slice(0, Number(pos));
         const line = before.split('\n').length;
-        const col = Number(pos[1]) - before.lastIndexOf('\n');
+        const col = Number(pos) - before.lastIndexOf('\n');
         where = ` at line ${line}, column ${col}`;
       }
       throw new CompileError([{ severity: 'error', file, path: '', message: `malformed JSON${where}: ${msg.replace(/^.*?: /, '').replace(/ in JSON at position \d+.*$/, '')}` }]);

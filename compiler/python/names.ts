@@ -58,7 +58,9 @@ export function pascalCase(raw: string): string {
 
 /** Any string -> a valid Python identifier (ASCII letters, digits, underscores). */
 export function identifier(raw: string, style: 'snake' | 'keep'): string {
-  let s = style === 'snake' ? snakeCase(raw) : raw;
+  // Accents come off rather than becoming underscores: `naïve` -> `naive`.
+  let s = raw.normalize('NFKD').replace(/\p{M}+/gu, '');
+  s = style === 'snake' ? snakeCase(s) : s;
   s = s.replace(/[^A-Za-z0-9_]+/g, '_');
   if (style === 'snake') s = s.replace(/_+/g, '_').replace(/^_(?=[a-z])/, '').replace(/(?<=.)_$/, '');
   if (s === '' || s === '_') s = 'x';
@@ -81,6 +83,7 @@ export class NameScope {
   allocate(base: string): string {
     let name = base;
     if (PY_KEYWORDS.has(name) || (this.avoidBuiltins && PY_BUILTINS.has(name))) name = `${name}_`;
+    if (this.taken.has(name) && !name.endsWith('_') && !this.taken.has(`${name}_`)) name = `${name}_`;
     if (this.taken.has(name)) {
       const stem = name.endsWith('_') ? name : `${name}_`;
       let i = 2;

@@ -67,7 +67,7 @@ function fileHash(path: string): string {
 }
 
 /** Hash of a folder's files (names and contents), in a stable order. */
-function treeHash(root: string): string {
+export function treeHash(root: string): string {
   const parts: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
