@@ -1,16 +1,14 @@
 // `tic`: a thin shell over the library. Argument parsing, progress and exit codes only.
+// The compiler, the session runtime and the conformance runner are imported by the
+// commands that use them: `tic run -c` must not pay for loading TypeScript.
 
 import { Command, Option } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from '../compiler/build.js';
 import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
-import { PROMPT_STYLES, type PromptStyle } from '../compiler/emit-prompt.js';
+import { PROMPT_STYLES, type PromptStyle } from '../compiler/prompt-styles.js';
 import { GuestBuildError, buildGuest } from '../guest/build/index.js';
-import { GuestLoadError } from '../runtime/load.js';
-import { ConformanceError, runConformance } from '../conformance/runner.js';
 import { runCommand } from './run.js';
-import { HandlersError, repl, runInSession } from './session.js';
 
 const program = new Command();
 program.name('tic').description('tooliscode: tool calls as code calls').showHelpAfterError();
@@ -28,6 +26,7 @@ program
   .option('--no-snapshot', 'skip the Wizer snapshot (faster build, slower session start)')
   .action(async (inputs: string[], opts: { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean }) => {
     const t0 = Date.now();
+    const { build } = await import('../compiler/build.js');
     const result = await build({
       inputs,
       outDir: opts.out,
@@ -87,7 +86,7 @@ program
     const code = opts.code ?? readFileSync(rest[0]!, 'utf8');
     const status =
       guestDir && (opts.handlers || opts.workspace)
-        ? await runInSession(guestDir, code, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
+        ? await (await import('./session.js')).runInSession(guestDir, code, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
         : await runCommand(code, { snapshot: opts.snapshot, ...(guestDir ? { guestDir } : {}) });
     // Exit as soon as the output is flushed: an idle Node lingers for 100 ms or more.
     process.stdout.write('', () => process.exit(status));
@@ -102,6 +101,7 @@ program
   .option('--timeout <ms>', 'time limit of each cell', positiveInt)
   .action(async (dir: string, opts: { handlers?: string; workspace?: string; timeout?: number }) => {
     if (!isGuestDir(dir)) program.error(`tic repl: ${dir} is not the output folder of tic build (no manifest.json)`);
+    const { repl } = await import('./session.js');
     await repl(dir, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
     process.exit(0);
   });
@@ -112,6 +112,7 @@ program
   .option('--filter <text>', 'only topics or case files whose name contains this')
   .option('--json', 'print the results as JSON')
   .action(async (opts: { filter?: string; json?: boolean }) => {
+    const { runConformance } = await import('../conformance/runner.js');
     const results = await runConformance({
       ...(opts.filter ? { filter: opts.filter } : {}),
       onResult: (r) => {
@@ -128,7 +129,6 @@ program
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CompileError) process.stderr.write(`${err.message}\n`);
   else if (err instanceof GuestBuildError) process.stderr.write(`tic: guest build failed: ${err.message}\n`);
-  else if (err instanceof GuestLoadError || err instanceof HandlersError || err instanceof ConformanceError) process.stderr.write(`tic: ${err.message}\n`);
   else process.stderr.write(`tic: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -14,8 +14,8 @@ import { firstLine } from './python/schema-to-python.js';
 import type { ToolSignature } from './python/schema-to-python.js';
 import type { ToolIR } from './normalize.js';
 
-export type PromptStyle = 'full' | 'compact' | 'index';
-export const PROMPT_STYLES: PromptStyle[] = ['full', 'compact', 'index'];
+import type { PromptStyle } from './prompt-styles.js';
+export { PROMPT_STYLES, type PromptStyle } from './prompt-styles.js';
 
 /** First sentence (or line) of a description, whitespace collapsed. */
 export function firstSentence(text: string | undefined): string | undefined {
