@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { errorsOf, pyright } from '../test-setup/pyright.js';
+import { errorsOf, pyright } from '../conformance/pyright.js';
 import { FIXTURES, FIXTURES_DIR, GOLDEN, sample, sdkOf, writeSdk } from '../test-setup/sdk.js';
 import type { PythonSdk } from './emit-python.js';
 import { printType } from './python/model.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILD_PYTHON } from '../guest/build/debian.js';
-import { errorsOf, pyright } from '../test-setup/pyright.js';
+import { errorsOf, pyright } from '../conformance/pyright.js';
 import { Diagnostics } from './diagnostics.js';
 import { writeSdk } from '../test-setup/sdk.js';
 import { emitPython } from './emit-python.js';

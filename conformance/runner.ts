@@ -4,7 +4,7 @@
 // whole interpreter of their format (see conformance/README.md).
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -13,6 +13,7 @@ import { CompileError } from '../compiler/diagnostics.js';
 import { cacheRoot, guestKeys, treeHash } from '../guest/build/index.js';
 import { type Guest, loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
+import { errorsOf, pyright } from './pyright.js';
 import type { Handlers, Limits, RunResult } from '../runtime/session.js';
 
 export const CASES_DIR = join(packageRoot(), 'conformance', 'cases');
@@ -30,6 +31,8 @@ export interface HandlerSpec {
   delay?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Answer only once the host has received this text on stdout (proves streaming). */
+  waitForStdout?: string;
 }
 
 export interface CellExpect {
@@ -53,6 +56,17 @@ export interface CellExpect {
 export interface Cell {
   code: string;
   expect: CellExpect;
+  /** Run this cell in a new session with a new, empty workspace folder. */
+  newSession?: boolean;
+}
+
+/** A usage snippet type-checked (pyright, strict) against the built SDK. */
+export interface PyrightCheck {
+  code: string;
+  /** Number of errors expected (0: the snippet is right). */
+  errors?: number;
+  /** A regex one of the error messages must match (the snippet is wrong in that way). */
+  errorMatches?: string;
 }
 
 export interface Case {
@@ -63,6 +77,8 @@ export interface Case {
   cells?: Cell[];
   /** For bad tool lists: `tic build` must fail with this message (regex). */
   buildError?: string;
+  /** Type-checks of snippets that use the SDK. */
+  pyright?: PyrightCheck[];
 }
 
 export interface CaseFile {
@@ -116,7 +132,7 @@ export function loadCaseFile(path: string): CaseFile {
   if (f.tools === undefined && f.toolsText === undefined) throw new ConformanceError(`${path}: give tools or toolsText`);
   f.cases.forEach((c, i) => {
     if (typeof c?.name !== 'string') throw new ConformanceError(`${path}: cases[${i}].name: expected a string`);
-    if (c.buildError === undefined && !Array.isArray(c.cells)) throw new ConformanceError(`${path}: cases[${i}] (${c.name}): give cells or buildError`);
+    if (c.buildError === undefined && !Array.isArray(c.cells) && !Array.isArray(c.pyright)) throw new ConformanceError(`${path}: cases[${i}] (${c.name}): give cells, pyright or buildError`);
     c.cells?.forEach((cell, j) => {
       if (typeof cell?.code !== 'string') throw new ConformanceError(`${path}: cases[${i}].cells[${j}].code: expected a string`);
       if (typeof cell.expect !== 'object' || cell.expect === null) throw new ConformanceError(`${path}: cases[${i}].cells[${j}].expect: expected a mapping`);
@@ -179,6 +195,8 @@ interface Recorder {
   calls: { tool: string; args: unknown; namespace?: string }[];
   inFlight: number;
   most: number;
+  /** stdout as the host received it while the cell ran. */
+  streamed: string;
 }
 
 function scriptedHandlers(specs: Record<string, HandlerSpec>, rec: Recorder): Handlers {
@@ -189,6 +207,13 @@ function scriptedHandlers(specs: Record<string, HandlerSpec>, rec: Recorder): Ha
       rec.most = Math.max(rec.most, ++rec.inFlight);
       try {
         if (spec.hang) await new Promise(() => {});
+        if (spec.waitForStdout !== undefined) {
+          const deadline = Date.now() + 2000;
+          while (!rec.streamed.includes(spec.waitForStdout)) {
+            if (Date.now() > deadline) throw new Error(`stdout ${JSON.stringify(spec.waitForStdout)} did not reach the host while the cell ran`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
         if (spec.delay) await new Promise((r) => setTimeout(r, spec.delay));
         if (spec.throw) throw Object.assign(new Error(spec.throw.message), { name: spec.throw.name ?? 'Error' });
         return spec.echo ? args : spec.reply;
@@ -230,6 +255,23 @@ function check(e: CellExpect, r: RunResult, rec: Recorder, workspace: string, cl
   return undefined;
 }
 
+/** Writes the snippet next to the SDK (as `tools` is imported in a cell) and judges it. */
+function typeCheck(dist: string, check: PyrightCheck): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'tic-conf-py-'));
+  try {
+    const sdk = join(dist, 'sdk');
+    for (const name of readdirSync(sdk)) cpSync(join(sdk, name), join(dir, name), { recursive: true });
+    writeFileSync(join(dir, 'usage.py'), `import tools\n${check.code}\n`);
+    const errors = errorsOf(pyright(dir)).filter((d) => d.file.endsWith('usage.py'));
+    const messages = errors.map((e) => `line ${e.range.start.line}: ${e.message.split('\n')[0]}`);
+    if (check.errors !== undefined && errors.length !== check.errors) return `expected ${check.errors} error(s), got ${errors.length}: ${JSON.stringify(messages)}`;
+    if (check.errorMatches !== undefined && !errors.some((e) => matches(check.errorMatches!, e.message))) return `expected an error matching /${check.errorMatches}/, got ${JSON.stringify(messages)}`;
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const guests = new Map<string, Promise<Guest>>();
 
 async function runCase(file: CaseFile, c: Case, built: { dir: string } | { error: string }, mutations: Mutations): Promise<string | undefined> {
@@ -239,24 +281,39 @@ async function runCase(file: CaseFile, c: Case, built: { dir: string } | { error
     return matches(c.buildError, error) ? undefined : `tic build error: expected to match /${c.buildError}/, got ${JSON.stringify(error)}`;
   }
   if ('error' in built) return `tic build failed: ${built.error}`;
+  for (const [i, check] of (c.pyright ?? []).entries()) {
+    const failure = typeCheck(built.dir, check);
+    if (failure) return `pyright ${i + 1}: ${failure}`;
+  }
+  if (!c.cells) return undefined;
   let guest = guests.get(built.dir);
   if (!guest) {
     guest = loadGuest(built.dir, { warm: 1 });
     guests.set(built.dir, guest);
   }
-  const workspace = mkdtempSync(join(tmpdir(), 'tic-conf-'));
+  let workspace = mkdtempSync(join(tmpdir(), 'tic-conf-'));
+  const folders = [workspace];
   for (const [path, content] of Object.entries(c.workspace ?? {})) {
     mkdirSync(join(workspace, path, '..'), { recursive: true });
     writeFileSync(join(workspace, path), content);
   }
-  const rec: Recorder = { calls: [], inFlight: 0, most: 0 };
+  const rec: Recorder = { calls: [], inFlight: 0, most: 0, streamed: '' };
   const scripted = scriptedHandlers(file.handlers ?? {}, rec);
-  const session = await (await guest).createSession({ handlers: mutations.handlers ? mutations.handlers(scripted) : scripted, workspace, ...(c.limits ? { limits: c.limits } : {}) });
+  const open = async () =>
+    (await guest).createSession({ handlers: mutations.handlers ? mutations.handlers(scripted) : scripted, workspace, ...(c.limits ? { limits: c.limits } : {}) });
+  let session = await open();
   try {
-    for (const [i, cell] of (c.cells ?? []).entries()) {
+    for (const [i, cell] of c.cells.entries()) {
+      if (cell.newSession) {
+        await session.close();
+        workspace = mkdtempSync(join(tmpdir(), 'tic-conf-'));
+        folders.push(workspace);
+        session = await open();
+      }
       rec.calls = [];
       rec.most = 0;
-      const raw = await session.run(cell.code);
+      rec.streamed = '';
+      const raw = await session.run(cell.code, { onStdout: (t) => (rec.streamed += t) });
       const r = mutations.result ? mutations.result(raw) : raw;
       const failure = check(cell.expect, r, rec, workspace, session.isClosed);
       if (failure) return `cell ${i + 1}: ${failure}`;
@@ -264,7 +321,7 @@ async function runCase(file: CaseFile, c: Case, built: { dir: string } | { error
     return undefined;
   } finally {
     await session.close();
-    rmSync(workspace, { recursive: true, force: true });
+    for (const f of folders) rmSync(f, { recursive: true, force: true });
   }
 }
 

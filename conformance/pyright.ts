@@ -1,4 +1,5 @@
-// Runs pyright (npm) on a folder and returns its diagnostics.
+// Runs pyright (npm) on a folder and returns its diagnostics: the compiler's tests and the
+// conformance cases' usage snippets both judge generated SDKs with it.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
