@@ -28,7 +28,10 @@ export function contextSizes(files: string[]): ContextRow[] {
       const tokens = encode(emitPrompt(sdk, { moduleName: 'tools', style })).length;
       prompt[style] = { tokens, ratio: tokens / jsonTokens };
     }
-    return { fixture: file.split('/').pop()!.replace(/\.json$/, ''), tools: tools.length, jsonTokens, prompt };
+    // A file called tools.json is named after its folder (examples/issues/tools.json -> issues).
+    const parts = file.split('/');
+    const base = parts.pop()!.replace(/\.json$/, '');
+    return { fixture: base === 'tools' ? (parts.pop() ?? base) : base, tools: tools.length, jsonTokens, prompt };
   });
 }
 
