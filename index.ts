@@ -26,3 +26,4 @@ export {
 } from './runtime/session.js';
 export { GuestLoadError } from './runtime/load.js';
 export { build, type BuildOptions, type BuildResult, type Manifest } from './compiler/build.js';
+export { connectMcpServer, splitCommand, McpError, type McpServer } from './runtime/mcp.js';

@@ -11,12 +11,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { build } from '../compiler/build.js';
 import { loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
+import { connectMcpServer } from '../runtime/mcp.js';
 import type { Handlers } from '../runtime/session.js';
 
 const WORDS = ['report', 'quarter', 'customer', 'shipment', 'ledger', 'payment', 'review', 'draft', 'meeting', 'budget', 'vendor', 'contract'];
@@ -73,10 +72,9 @@ export async function workflow(log: (line: string) => void = () => {}): Promise<
   const tree = join(work, 'tree');
   makeTree(tree);
   const server = join(packageRoot(), 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
-  const client = new Client({ name: 'tooliscode-bench', version: '1' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [server, tree], stderr: 'ignore' }));
+  const mcp = await connectMcpServer([process.execPath, server, tree], { stderr: 'ignore' });
   try {
-    const listed = await client.listTools();
+    const listed = mcp.tools;
     writeFileSync(join(work, 'filesystem.json'), JSON.stringify(listed));
     await build({ inputs: [join(work, 'filesystem.json')], outDir: join(work, 'dist'), log: () => {} });
     const prompt = readFileSync(join(work, 'dist', 'prompt.md'), 'utf8');
@@ -84,10 +82,10 @@ export async function workflow(log: (line: string) => void = () => {}): Promise<
     // Every call the cell makes, with the full result text the model would have read.
     const seen: { name: string; args: unknown; text: string }[] = [];
     const handlers: Handlers = {};
-    for (const t of listed.tools) {
-      handlers[t.name] = async (args: Record<string, unknown>) => {
-        const r = (await client.callTool({ name: t.name, arguments: args })) as { content?: { type: string; text?: string }[] };
-        seen.push({ name: t.name, args, text: (r.content ?? []).map((c) => c.text ?? JSON.stringify(c)).join('\n') });
+    for (const [name, forward] of Object.entries(mcp.handlers)) {
+      handlers[name] = async (args: Record<string, unknown>) => {
+        const r = (await forward(args)) as { content?: { type: string; text?: string }[] };
+        seen.push({ name, args, text: (r.content ?? []).map((c) => c.text ?? JSON.stringify(c)).join('\n') });
         return r;
       };
     }
@@ -142,7 +140,7 @@ export async function workflow(log: (line: string) => void = () => {}): Promise<
       ],
     };
   } finally {
-    await client.close();
+    await mcp.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -87,3 +87,22 @@ describe('needsMore (when the REPL asks for another line)', () => {
     expect(needsMore(source)).toBe(more);
   });
 });
+
+describe('an MCP server as the host (--mcp)', () => {
+  it('lists its tools, builds them, and serves a cell\'s calls; its errors become ToolError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-mcp-'));
+    const data = join(dir, 'data');
+    const sub = join(data, 'a');
+    spawnSync('mkdir', ['-p', sub]);
+    writeFileSync(join(sub, 'x.txt'), 'hello invoice\n');
+    const server = `node ${join(packageRoot(), 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js')} ${data}`;
+    const listed = tic(['list-tools', '--mcp', server, '-o', join(dir, 'fs.json')]);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(join(dir, 'fs.json'), 'utf8')) as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain('read_text_file');
+    await build({ inputs: [join(dir, 'fs.json')], outDir: join(dir, 'dist'), log: () => {} });
+    const cell = `print(tools.search_files(${JSON.stringify(data)}, "**/*.txt")["content"])\ntry:\n    tools.read_text_file("/etc/passwd")\nexcept tools.ToolError as e:\n    print("refused:", "outside" in str(e) or "denied" in str(e).lower())\ntools.read_text_file(${JSON.stringify(join(sub, 'x.txt'))})["content"]`;
+    const r = tic(['run', join(dir, 'dist'), '--mcp', server, '-c', cell]);
+    expect(r.stdout).toBe(`${join(sub, 'x.txt')}\nrefused: True\n'hello invoice\\n'\n`);
+    expect(r.status).toBe(0);
+  });
+});

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { ts } from 'ts-morph';
 import { cacheRoot } from '../guest/build/index.js';
 import { loadGuest } from '../runtime/guest.js';
+import { connectMcpServer } from '../runtime/mcp.js';
 import type { Handlers, RunResult, Session } from '../runtime/session.js';
 
 export class HandlersError extends Error {}
@@ -52,18 +53,28 @@ export async function loadHandlers(file: string): Promise<Handlers> {
 
 export interface SessionCliOptions {
   handlers?: string;
+  /** A stdio MCP server command whose tools serve the calls (with --handlers, those win). */
+  mcp?: string;
   workspace?: string;
   timeoutMs?: number;
 }
 
-async function openSession(dir: string, opts: SessionCliOptions): Promise<Session> {
-  const handlers = opts.handlers ? await loadHandlers(opts.handlers) : {};
+async function openSession(dir: string, opts: SessionCliOptions): Promise<{ session: Session; close: () => Promise<void> }> {
+  const mcp = opts.mcp ? await connectMcpServer(opts.mcp) : undefined;
+  const handlers = { ...mcp?.handlers, ...(opts.handlers ? await loadHandlers(opts.handlers) : {}) };
   const guest = await loadGuest(dir, { warm: 0 });
-  return guest.createSession({
+  const session = await guest.createSession({
     handlers,
     ...(opts.workspace ? { workspace: opts.workspace } : {}),
     ...(opts.timeoutMs ? { limits: { timeoutMs: opts.timeoutMs } } : {}),
   });
+  return {
+    session,
+    close: async () => {
+      await session.close();
+      await mcp?.close();
+    },
+  };
 }
 
 function printResult(r: RunResult): void {
@@ -76,10 +87,10 @@ function printResult(r: RunResult): void {
 
 /** One cell in a session; the exit status is 1 when the cell raised. */
 export async function runInSession(dir: string, code: string, opts: SessionCliOptions): Promise<number> {
-  const session = await openSession(dir, opts);
+  const { session, close } = await openSession(dir, opts);
   const r = await session.run(code, { onStdout: (t) => process.stdout.write(t), onStderr: (t) => process.stderr.write(t) });
   printResult(r);
-  await session.close();
+  await close();
   return r.ok ? 0 : 1;
 }
 
@@ -128,7 +139,7 @@ export function needsMore(source: string): boolean {
 
 /** An interactive session in the terminal: `>>>` cells, `...` continuation, history. */
 export async function repl(dir: string, opts: SessionCliOptions): Promise<void> {
-  const session = await openSession(dir, opts);
+  const { session, close } = await openSession(dir, opts);
   const historyFile = join(cacheRoot(), 'repl_history');
   let history: string[] = [];
   try {
@@ -175,5 +186,5 @@ export async function repl(dir: string, opts: SessionCliOptions): Promise<void> 
     /* history is a convenience */
   }
   rl.close();
-  await session.close();
+  await close();
 }

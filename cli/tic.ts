@@ -3,7 +3,7 @@
 // commands that use them: `tic run -c` must not pay for loading TypeScript.
 
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
 import { PROMPT_STYLES, type PromptStyle } from '../compiler/prompt-styles.js';
@@ -73,20 +73,22 @@ program
   .argument('[dir-or-file...]', '[DIR] [FILE]: a tic build output folder and/or a Python file to run as the cell')
   .option('-c, --code <code>', 'the cell source')
   .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers (needs DIR)')
+  .option('--mcp <command>', 'a stdio MCP server whose tools serve the calls, e.g. "npx -y @modelcontextprotocol/server-filesystem /data" (needs DIR)')
   .option('--workspace <dir>', 'host folder mirrored at /workspace (needs DIR; in memory otherwise)')
   .option('--timeout <ms>', 'time limit of the cell (with --handlers or --workspace)', positiveInt)
   .option('--no-snapshot', 'boot Python instead of starting from the snapshot (base guest only; for comparison)')
-  .action(async (args: string[], opts: { code?: string; handlers?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
+  .action(async (args: string[], opts: { code?: string; handlers?: string; mcp?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
     const guestDir = args[0] !== undefined && isGuestDir(args[0]) ? args[0] : undefined;
     const rest = guestDir ? args.slice(1) : args;
     if (rest.length > 1 || (rest.length === 1) === (opts.code !== undefined)) {
       program.error('tic run: give exactly one of -c CODE or FILE (after an optional tic build folder)');
     }
-    if ((opts.handlers || opts.workspace) && !guestDir) program.error('tic run: --handlers and --workspace need the output folder of tic build first');
+    const inSession = Boolean(opts.handlers || opts.mcp || opts.workspace);
+    if (inSession && !guestDir) program.error('tic run: --handlers, --mcp and --workspace need the output folder of tic build first');
     const code = opts.code ?? readFileSync(rest[0]!, 'utf8');
     const status =
-      guestDir && (opts.handlers || opts.workspace)
-        ? await (await import('./session.js')).runInSession(guestDir, code, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
+      guestDir && inSession
+        ? await (await import('./session.js')).runInSession(guestDir, code, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.mcp ? { mcp: opts.mcp } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
         : await runCommand(code, { snapshot: opts.snapshot, ...(guestDir ? { guestDir } : {}) });
     // Exit as soon as the output is flushed: an idle Node lingers for 100 ms or more.
     process.stdout.write('', () => process.exit(status));
@@ -97,13 +99,30 @@ program
   .description('an interactive session on the output folder of tic build: cells share globals, SDK calls reach your handlers')
   .argument('<dir>', 'the output folder of tic build')
   .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers')
+  .option('--mcp <command>', 'a stdio MCP server whose tools serve the calls')
   .option('--workspace <dir>', 'host folder mirrored at /workspace (in memory otherwise)')
   .option('--timeout <ms>', 'time limit of each cell', positiveInt)
-  .action(async (dir: string, opts: { handlers?: string; workspace?: string; timeout?: number }) => {
+  .action(async (dir: string, opts: { handlers?: string; mcp?: string; workspace?: string; timeout?: number }) => {
     if (!isGuestDir(dir)) program.error(`tic repl: ${dir} is not the output folder of tic build (no manifest.json)`);
     const { repl } = await import('./session.js');
-    await repl(dir, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
+    await repl(dir, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.mcp ? { mcp: opts.mcp } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
     process.exit(0);
+  });
+
+program
+  .command('list-tools')
+  .description('print the tools/list result of a stdio MCP server, the input of tic build')
+  .requiredOption('--mcp <command>', 'the server command, e.g. "npx -y @modelcontextprotocol/server-filesystem /data"')
+  .option('-o, --out <file>', 'write it to this file instead of stdout')
+  .action(async (opts: { mcp: string; out?: string }) => {
+    const { connectMcpServer } = await import('../runtime/mcp.js');
+    const server = await connectMcpServer(opts.mcp);
+    const text = `${JSON.stringify(server.tools, null, 2)}\n`;
+    await server.close();
+    if (opts.out) {
+      writeFileSync(opts.out, text);
+      progress(`${server.tools.tools.length} tools written to ${opts.out}`);
+    } else process.stdout.write(text);
   });
 
 program
