@@ -153,9 +153,10 @@ function pyodideRssPerInterpreter(): number {
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
-function statsTable(title: string, unit: string, rows: Record<string, Stats>, floorName?: string, d = 1): string[] {
-  const floor = floorName ? rows[floorName]?.median : undefined;
-  const lines = [`| ${title} | median | p90 | min | max |${floor ? ' ratio to floor |' : ''}`, `| --- | ---: | ---: | ---: | ---: |${floor ? ' ---: |' : ''}`];
+/** A table of Stats; the last column is each row's median over the `reference` row's. */
+function statsTable(title: string, unit: string, rows: Record<string, Stats>, reference: string, d = 1): string[] {
+  const floor = rows[reference]?.median;
+  const lines = [`| ${title} | median | p90 | min | max |${floor ? ` x ${reference} |` : ''}`, `| --- | ---: | ---: | ---: | ---: |${floor ? ' ---: |' : ''}`];
   for (const [name, s] of Object.entries(rows)) {
     lines.push(`| ${name} | ${f(s.median, d)} ${unit} | ${f(s.p90, d)} ${unit} | ${f(s.min, d)} ${unit} | ${f(s.max, d)} ${unit} |${floor ? ` ${f(s.median / floor, 2)}x |` : ''}`);
   }
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     '',
     'Milliseconds from asking for a new interpreter (a compiled guest already loaded in the process) to the result of its first cell `1`, 12 rounds (fresh Pyodide 4).',
     '',
-    ...statsTable('session', 'ms', sessions, undefined, 2),
+    ...statsTable('session', 'ms', sessions, 'tooliscode, warm worker', 2),
     '',
     `Target: <= 5 ms p50. tooliscode from a warm worker: ${f(warm, 2)} ms. A warm worker is one \`loadGuest\` keeps instantiated in the background (\`warm\`, default 1); the cold figure is a new worker thread plus instantiating the snapshot.`,
     '',
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     '',
     'Microseconds per call of a trivial handler as Python sees it (`time.perf_counter_ns` around each call; 3 000 calls after a warm-up). tooliscode runs the guest in a worker and the handler on the host\'s event loop; Pyodide calls JavaScript in the same thread (and its FFI can reach the host\'s globals).',
     '',
-    ...statsTable('call', 'us', callRows),
+    ...statsTable('call', 'us', callRows, 'tooliscode, async handler'),
     '',
     `\`asyncio.gather\` of 100 \`aio\` calls: ${f(aioGatherPerCallUs)} us per call. Target: async round trip <= 30 us p50.`,
     '',
