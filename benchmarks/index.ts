@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { contextSizes } from './context-size.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
+import { runIfMain } from './script.js';
 import { workflow } from './workflow.js';
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -57,26 +57,22 @@ async function sessionStarts(dir: string): Promise<Record<string, Stats>> {
     await fn();
     return performance.now() - t;
   };
+  /** createSession + the first cell, timed; the session is closed after the clock stops. */
+  const sessionOf = async (guest: typeof warm) => {
+    let s: Awaited<ReturnType<typeof guest.createSession>> | undefined;
+    const ms = await timed(async () => {
+      s = await guest.createSession();
+      await s.run('1');
+    });
+    await s!.close();
+    return ms;
+  };
   const result = await alternate(12, {
     'tooliscode, warm worker': async () => {
       await warm.ready();
-      let s: Awaited<ReturnType<typeof warm.createSession>> | undefined;
-      const ms = await timed(async () => {
-        s = await warm.createSession();
-        await s.run('1');
-      });
-      await s!.close();
-      return ms;
+      return sessionOf(warm);
     },
-    'tooliscode, cold worker': async () => {
-      let s: Awaited<ReturnType<typeof cold.createSession>> | undefined;
-      const ms = await timed(async () => {
-        s = await cold.createSession();
-        await s.run('1');
-      });
-      await s!.close();
-      return ms;
-    },
+    'tooliscode, cold worker': () => sessionOf(cold),
     'Pyodide from its memory snapshot': () => timed(async () => void (await loadPyodideFromSnapshot()).runPython('1')),
     // Fresh Pyodide takes seconds: 4 rounds of 12 are enough for its figure.
     'Pyodide, fresh loadPyodide()': (r) => (r < 4 ? timed(async () => void (await loadPyodideFresh()).runPython('1')) : Promise.resolve(undefined)),
@@ -245,13 +241,5 @@ async function main(): Promise<void> {
   log(`wrote benchmarks/RESULTS.md in ${f(results.seconds, 0)} s`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);
 
