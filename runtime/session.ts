@@ -8,7 +8,7 @@ import type { CellError } from './instance.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
 import { type CallReply, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: handlers take the tool's own argument type
+// `any`: each handler takes its own tool's argument type (see tools.d.ts)
 export type Handler = (args: any) => unknown;
 export type Handlers = Record<string, Handler>;
 
