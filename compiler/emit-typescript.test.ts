@@ -68,3 +68,13 @@ describe('references json-schema-to-typescript cannot follow by itself', () => {
     expect(typeErrors(dts, bad).join('\n')).toMatch(/not assignable to type '"c"'[\s\S]*'number' is not assignable to type 'string'/);
   });
 });
+
+describe('namespaced builds', () => {
+  it('key handlers by namespace.name, so two files may share a tool name', async () => {
+    const a = normalize(loadToolsText('a.json', JSON.stringify({ tools: [{ name: 'search', inputSchema: { type: 'object', properties: { q: { type: 'string' } } } }] })), { namespace: 'a' }).tools;
+    const b = normalize(loadToolsText('b.json', JSON.stringify({ tools: [{ name: 'search', inputSchema: { type: 'object', properties: { n: { type: 'integer' } } } }] })), { namespace: 'b' }).tools;
+    const dts = await emitTypeScript([...a, ...b], { version: '0' });
+    const ok = 'import type { ToolHandlers } from "./tools";\nexport const h: ToolHandlers = {\n  "a.search": ({ q }) => q ?? "",\n  "b.search": ({ n }) => (n ?? 0) + 1,\n};\n';
+    expect(typeErrors(dts, ok)).toEqual([]);
+  });
+});

@@ -66,12 +66,13 @@ export async function emitTypeScript(tools: ToolIR[], options: { version: string
       result = `${base}Result`;
     }
     // `*/` in a description would end the doc comment early.
-    handlers.push({ name: tool.name, args: `${base}Args`, result, doc: (tool.description.split('\n')[0] ?? '').replace(/\*\//g, '*\\/') });
+    // A namespaced tool's handler is keyed `namespace.name`: two files may share a tool name.
+    handlers.push({ name: tool.namespace !== undefined ? `${tool.namespace}.${tool.name}` : tool.name, args: `${base}Args`, result, doc: (tool.description.split('\n')[0] ?? '').replace(/\*\//g, '*\\/') });
   }
   out.addInterface({
     name: 'ToolHandlers',
     isExported: true,
-    docs: ['The host handlers of these tools, by original tool name. A handler may be sync or async.'],
+    docs: ['The host handlers of these tools, by original tool name (`namespace.name` when the build has namespaces). A handler may be sync or async.'],
     properties: handlers.map((h) => ({
       name: JSON.stringify(h.name),
       type: `(args: ${h.args}) => ${h.result} | Promise<${h.result}>`,

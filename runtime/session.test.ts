@@ -263,3 +263,18 @@ describe('sessions are independent', () => {
     expect(results.map((r) => r.value)).toEqual(sessions.map((_, i) => `'s${i}'`));
   });
 });
+
+describe('namespaced builds', () => {
+  it('route calls to `namespace.name` handlers, and fall back to the bare name', async () => {
+    const { build } = await import('../compiler/build.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tic-ns-session-'));
+    for (const ns of ['a', 'b']) writeFileSync(join(dir, `${ns}.json`), JSON.stringify({ tools: [{ name: 'search', inputSchema: { type: 'object', properties: { q: { type: 'string' } } } }, { name: `only_${ns}`, inputSchema: { type: 'object', properties: {} } }] }));
+    await build({ inputs: [join(dir, 'a.json'), join(dir, 'b.json')], outDir: join(dir, 'dist'), log: () => {} });
+    const g = await loadGuest(join(dir, 'dist'), { warm: 0 });
+    const s = await g.createSession({ handlers: { 'a.search': ({ q }: { q: string }) => `a:${q}`, 'b.search': ({ q }: { q: string }) => `b:${q}`, only_b: () => 'bare' } });
+    open.push(s);
+    const r = await s.run('(tools.a.search(q="x"), tools.b.search(q="y"), tools.b.only_b())');
+    expect(r.value).toBe("('a:x', 'b:y', 'bare')");
+    expect(r.toolCalls.map((c) => `${c.namespace}.${c.name}`)).toEqual(['a.search', 'b.search', 'b.only_b']);
+  });
+});
