@@ -63,7 +63,7 @@ export class Guest {
     const handle = this.pool.shift() ?? this.spawn();
     this.refill();
     await handle.ready;
-    const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const limits: Required<Limits> = { ...DEFAULT_LIMITS, ...options.limits };
     const configured = new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
         if (m.t !== 'configured') return;
@@ -76,9 +76,9 @@ export class Guest {
     handle.worker.postMessage({
       t: 'configure',
       config: {
-        memoryLimitBytes: Math.round(limits.memoryMb! * 1024 * 1024),
-        maxOutputBytes: limits.maxOutputBytes!,
-        workspaceLimitBytes: Math.round(limits.workspaceMb! * 1024 * 1024),
+        memoryLimitBytes: Math.round(limits.memoryMb * 1024 * 1024),
+        maxOutputBytes: limits.maxOutputBytes,
+        workspaceLimitBytes: Math.round(limits.workspaceMb * 1024 * 1024),
         ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
       },
     });

@@ -50,10 +50,17 @@ export function parseRequest(text: string): GuestRequest {
   return { op: 'call', req };
 }
 
+const bigintAsNumber = (_k: string, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v);
+
 /** JSON for the guest; a value JSON cannot carry (a cycle, say) fails the call, not the session. */
 export function encodeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v));
+    return JSON.stringify(value);
+  } catch {
+    /* a BigInt, or worse: retry with the replacer (slow on large results, so not the first try) */
+  }
+  try {
+    return JSON.stringify(value, bigintAsNumber);
   } catch (err) {
     return JSON.stringify({ ok: false, error: { kind: 'tool', type: 'TypeError', message: `the handler's result is not JSON: ${(err as Error).message}` } });
   }

@@ -166,11 +166,6 @@ export class GuestInstance {
     }
   }
 
-  /** Bytes of linear memory the guest has now (it only grows). */
-  get memoryBytes(): number {
-    return this.exports.memory.buffer.byteLength;
-  }
-
   private emit(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
     // The cap is on bytes, counted before decoding, so the host never holds more.
     const room = this.maxOutputBytes - this.outputBytes;

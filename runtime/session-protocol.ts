@@ -52,5 +52,6 @@ export type FromWorker =
   | { t: 'configured'; error?: string }
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
   | { t: 'host'; request: string }
-  | { t: 'done'; result: CellResult; memoryBytes: number; workspaceError?: string }
+  /** The cell's output already came as 'out' messages; the result does not repeat it. */
+  | { t: 'done'; result: Omit<CellResult, 'stdout' | 'stderr'>; workspaceError?: string }
   | { t: 'crash'; message: string };

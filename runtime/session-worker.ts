@@ -4,7 +4,7 @@
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, type FromWorker, type ToWorker, type WorkerConfig, type WorkerSetup } from './session-protocol.js';
+import { Ctl, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
 import { type DirNode, applyQuota, makeDir } from './wasi/memfs.js';
 import { WorkspaceMirror } from './workspace.js';
 
@@ -37,15 +37,16 @@ function hostCall(request: string): string {
 }
 
 const workspace: DirNode = makeDir(false);
-let config: WorkerConfig = { memoryLimitBytes: 0, maxOutputBytes: Number.POSITIVE_INFINITY, workspaceLimitBytes: Number.POSITIVE_INFINITY };
 const quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
+let mirror: WorkspaceMirror | undefined;
 
-/** Host-side changes to the workspace, then a recount of what it holds. */
+/** Host-side changes to the mirrored folder, then a recount of what the tree holds (the
+ * guest's own writes keep the count up to date as they happen). */
 function pullWorkspace(): void {
-  mirror?.pull();
+  if (!mirror) return;
+  mirror.pull();
   applyQuota(workspace, quota);
 }
-let mirror: WorkspaceMirror | undefined;
 let guest: GuestInstance | undefined;
 
 function instantiate(): GuestInstance {
@@ -74,10 +75,11 @@ try {
 port.on('message', (msg: ToWorker) => {
   if (!guest) return;
   if (msg.t === 'configure') {
-    config = msg.config;
+    const config = msg.config;
     try {
       guest.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
       quota.limit = config.workspaceLimitBytes;
+      applyQuota(workspace, quota);
       if (config.workspaceDir) mirror = new WorkspaceMirror(config.workspaceDir, workspace);
       pullWorkspace();
       post({ t: 'configured' });
@@ -88,7 +90,7 @@ port.on('message', (msg: ToWorker) => {
   }
   try {
     pullWorkspace();
-    const result = guest.run(msg.code, {
+    const { stdout: _stdout, stderr: _stderr, ...result } = guest.run(msg.code, {
       onStdout: (text) => post({ t: 'out', stream: 'stdout', text }),
       onStderr: (text) => post({ t: 'out', stream: 'stderr', text }),
     });
@@ -98,7 +100,7 @@ port.on('message', (msg: ToWorker) => {
     } catch (err) {
       workspaceError = (err as Error).message;
     }
-    post({ t: 'done', result, memoryBytes: guest.memoryBytes, ...(workspaceError ? { workspaceError } : {}) });
+    post({ t: 'done', result, ...(workspaceError ? { workspaceError } : {}) });
   } catch (err) {
     try {
       mirror?.push(); // keep what the cell wrote before the guest died

@@ -101,6 +101,9 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'data' | 'replyPort
 
 interface Cell {
   options: RunOptions;
+  /** The output as it streamed in ('out' messages); the worker does not send it twice. */
+  stdout: string[];
+  stderr: string[];
   toolCalls: ToolCallRecord[];
   resolve: (r: RunResult) => void;
   timedOut: boolean;
@@ -116,16 +119,14 @@ export class Session {
   private cell: Cell | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private token = 0;
-  private readonly limits: Required<Limits>;
-
   /** @internal use Guest.createSession */
   constructor(
     private readonly handle: WorkerHandle,
     private readonly tools: ToolTable,
     private readonly handlers: Handlers,
-    limits: Limits,
+    /** Complete: Guest.createSession fills in the defaults. */
+    private readonly limits: Required<Limits>,
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
     handle.worker.on('message', (m: FromWorker) => this.onMessage(m));
     handle.worker.on('error', (err) => this.end(`the session's worker failed: ${err.message}`));
     handle.worker.on('exit', () => this.end('the session ended'));
@@ -152,16 +153,14 @@ export class Session {
   private runNow(code: string, options: RunOptions): Promise<RunResult> {
     if (this.closed) return Promise.reject(new SessionClosedError(this.closed));
     return new Promise<RunResult>((resolve) => {
-      const cell: Cell = { options, toolCalls: [], resolve, timedOut: false, timers: [], waiting: undefined, finished: [] };
+      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, timedOut: false, timers: [], waiting: undefined, finished: [] };
       this.cell = cell;
       Atomics.store(this.handle.ctl, Ctl.INTERRUPT, 0);
       this.handle.worker.ref(); // a running cell keeps the process alive
       cell.timers.push(setTimeout(() => this.timeout(cell), this.limits.timeoutMs));
       cell.timers.push(
         setTimeout(() => {
-          const message = `the cell did not stop within ${this.limits.graceMs} ms after its time limit (stuck in a long C call?); the session was ended`;
-          this.finish(cell, { ok: false, stdout: '', stderr: '', error: { type: 'SessionEnded', message, traceback: `SessionEnded: ${message}\n` } });
-          this.closed = message;
+          this.end(`the cell did not stop within ${this.limits.graceMs} ms after its time limit (stuck in a long C call?); the session was ended`);
           void this.handle.worker.terminate();
         }, this.limits.timeoutMs + this.limits.graceMs),
       );
@@ -191,10 +190,14 @@ export class Session {
     this.handle.worker.postMessage(m);
   }
 
+  private timeoutMessage(): string {
+    return `the cell ran past its time limit (${this.limits.timeoutMs} ms) and was interrupted`;
+  }
+
   private timeout(cell: Cell): void {
     if (this.cell !== cell) return;
     cell.timedOut = true;
-    const message = `the cell ran past its time limit (${this.limits.timeoutMs} ms) and was interrupted`;
+    const message = this.timeoutMessage();
     const w = cell.waiting;
     if (w?.kind === 'call') this.reply(encodeJson({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
     else if (w?.kind === 'wait') this.reply(encodeJson({ timeout: true, message }));
@@ -221,21 +224,21 @@ export class Session {
     Atomics.notify(this.handle.ctl, Ctl.REPLY);
   }
 
-  private finish(cell: Cell, result: Omit<RunResult, 'toolCalls'>): void {
+  private finish(cell: Cell, result: Omit<RunResult, 'toolCalls' | 'stdout' | 'stderr'>): void {
     if (this.cell !== cell) return;
     for (const t of cell.timers) clearTimeout(t);
     if (cell.waiting?.timer) clearTimeout(cell.waiting.timer);
     this.cell = undefined;
     Atomics.notify(this.handle.ctl, Ctl.REQUEST); // releases the cell's parked listener
     this.handle.worker.unref();
-    cell.resolve({ ...result, toolCalls: cell.toolCalls });
+    cell.resolve({ ...result, stdout: cell.stdout.join(''), stderr: cell.stderr.join(''), toolCalls: cell.toolCalls });
   }
 
   private end(reason: string): void {
     this.closed ??= reason;
     const cell = this.cell;
     if (cell) {
-      this.finish(cell, { ok: false, stdout: '', stderr: '', error: { type: 'SessionEnded', message: this.closed, traceback: `SessionEnded: ${this.closed}\n` } });
+      this.finish(cell, { ok: false, error: { type: 'SessionEnded', message: this.closed, traceback: `SessionEnded: ${this.closed}\n` } });
     }
   }
 
@@ -243,11 +246,13 @@ export class Session {
     const cell = this.cell;
     switch (m.t) {
       case 'out':
-        (m.stream === 'stdout' ? cell?.options.onStdout : cell?.options.onStderr)?.(m.text);
+        if (!cell) return;
+        cell[m.stream].push(m.text);
+        (m.stream === 'stdout' ? cell.options.onStdout : cell.options.onStderr)?.(m.text);
         return;
       case 'done':
         if (!cell) return;
-        if (m.workspaceError) m.result.stderr += `[tooliscode: ${m.workspaceError}]\n`;
+        if (m.workspaceError) cell.stderr.push(`[tooliscode: ${m.workspaceError}]\n`);
         this.finish(cell, m.result);
         return;
       case 'crash':
@@ -265,7 +270,7 @@ export class Session {
 
   private onRequest(cell: Cell, text: string): void {
     const r = parseRequest(text);
-    const message = `the cell ran past its time limit (${this.limits.timeoutMs} ms) and was interrupted`;
+    const message = this.timeoutMessage();
     switch (r.op) {
       case 'bad':
         this.reply(badRequestReply(r.message));
