@@ -217,9 +217,8 @@ async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None
     started together at the same time (see aio.HostSelector)."""
     from _tic import aio
 
-    # Serialized now, so that a value JSON cannot carry fails here, at the call.
-    request = _request(tool, args, optional, namespace)
-    json.dumps(request, allow_nan=False)
+    # Serialized now, once: a value JSON cannot carry fails here, at the call.
+    request = json.dumps(_request(tool, args, optional, namespace), ensure_ascii=False, allow_nan=False)
     return _value(await aio.host_call(request))
 
 

@@ -14,7 +14,7 @@ import selectors
 import _tic_host
 
 _pending: dict = {}  # call id -> future of its decoded reply
-_starting: list = []  # requests of calls not yet sent to the host
+_starting: list = []  # JSON of the calls not yet sent to the host
 _next_id = 0
 
 
@@ -26,11 +26,13 @@ class HostSelector(selectors.SelectSelector):
             return events
         # The calls started since the last wait travel with it: one host round trip starts
         # all the calls of a gather and waits for the first to finish.
-        wait = {"op": "wait", "timeout": None if timeout is None else max(0.0, timeout)}
-        if _starting:
-            wait["start"] = _starting[:]
-            _starting.clear()
-        reply = json.loads(_tic_host.call(json.dumps(wait, ensure_ascii=False, allow_nan=False).encode()))
+        # The requests are JSON already (serialized once, at the call): spliced in as text.
+        wait = '{"op": "wait", "timeout": %s, "start": [%s]}' % (
+            "null" if timeout is None else repr(max(0.0, float(timeout))),
+            ", ".join(_starting),
+        )
+        _starting.clear()
+        reply = json.loads(_tic_host.call(wait.encode()))
         if reply.get("timeout"):
             raise TimeoutError(reply.get("message", "the cell ran past its time limit"))
         for done in reply.get("done", ()):
@@ -71,15 +73,16 @@ def forget_pending() -> None:
     _starting.clear()
 
 
-async def host_call(request: dict):
-    """Starts a host call (sent with the loop's next wait) and awaits its decoded reply."""
+async def host_call(request: str):
+    """Starts a host call (`request`: its JSON object; sent with the loop's next wait) and
+    awaits its decoded reply."""
     global _next_id
     loop = asyncio.get_running_loop()
     if not isinstance(loop, WasiEventLoop):
         raise RuntimeError("tools.aio calls need the guest's event loop (asyncio.run or a top-level await)")
     _next_id += 1
     call_id = _next_id
-    _starting.append({**request, "id": call_id})
+    _starting.append('{"id": %d, %s' % (call_id, request[1:]))
     future = loop.create_future()
     _pending[call_id] = future
     try:
