@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
+import { syncHostCalls } from './host-calls.js';
 import { WasiExit, WasiPreview1 } from './wasi/preview1.js';
 
 export interface CellError {
@@ -61,16 +62,10 @@ export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Ar
 }
 
 /** The default host: every tool call fails, as this guest has no tools. */
-const noTools: HostCallHandler = (request) => {
-  let req: { op?: string; tool?: unknown } = {};
-  try {
-    req = JSON.parse(request) as typeof req;
-  } catch {
-    /* reported below as an unknown tool */
-  }
-  if (req.op === 'wait') return JSON.stringify({ done: [] });
-  return JSON.stringify({ ok: false, error: { kind: 'tool', type: 'ToolNotFound', message: `no tool named ${JSON.stringify(String(req.tool))}: this guest has no tools` } });
-};
+const noTools: HostCallHandler = syncHostCalls((req) => ({
+  ok: false,
+  error: { kind: 'tool', type: 'ToolNotFound', message: `no tool named ${JSON.stringify(req.tool)}: this guest has no tools` },
+}));
 
 export interface GuestOptions {
   /** Answers the SDK's requests (see runtime/host-calls.ts); by default there are no tools. */
