@@ -2,11 +2,10 @@
 // Python identifiers; schemas are checked to be JSON Schemas (with errors that name the
 // exact path), so later stages can trust them.
 
-import { Ajv } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Diagnostics, child } from './diagnostics.js';
 import type { LoadedFile, RawTool } from './load.js';
 import { NameScope, SDK_RESERVED, identifier } from './python/names.js';
+import { ajvFor } from './schema-ajv.js';
 
 export type JsonSchema = boolean | { [key: string]: unknown };
 
@@ -96,14 +95,8 @@ function describe(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const ajv07 = new Ajv({ strict: false, validateFormats: false, allErrors: false });
-const ajv2020 = new Ajv2020({ strict: false, validateFormats: false, allErrors: false });
-
 function metaValidate(schema: Record<string, unknown>, path: string, diags: Diagnostics, tool: string): void {
-  const $schema = typeof schema.$schema === 'string' ? schema.$schema : '';
-  const ajv = $schema.includes('2020-12') || $schema.includes('2019-09') ? ajv2020 : ajv07;
-  // An unknown $schema URI would make ajv refuse outright; check against the draft instead.
-  const { $schema: _ignored, ...rest } = schema;
+  const { ajv, schema: rest } = ajvFor(schema);
   let ok: boolean;
   try {
     ok = ajv.validateSchema(rest) as boolean;

@@ -2,8 +2,8 @@
 // the arguments against the tool's JSON Schema, and turning what a handler returns (plain
 // data or an MCP CallToolResult) into the reply the guest decodes.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ajvFor } from '../compiler/schema-ajv.js';
 
 /** One tool as `tic build` wrote it to tools.json. */
 export interface ToolSpec {
@@ -30,14 +30,8 @@ export class ToolArgumentError extends Error {
   override name = 'ToolArgumentError';
 }
 
-// Formats are descriptive in tool lists (and ajv would need ajv-formats for most of them).
-const ajv07 = new Ajv({ strict: false, validateFormats: false, allErrors: false });
-const ajv2020 = new Ajv2020({ strict: false, validateFormats: false, allErrors: false });
-
 function compileValidator(schema: Record<string, unknown>): ValidateFunction | undefined {
-  const $schema = typeof schema.$schema === 'string' ? schema.$schema : '';
-  const ajv = $schema.includes('2020-12') || $schema.includes('2019-09') ? ajv2020 : ajv07;
-  const { $schema: _ignored, $id: _id, ...rest } = schema;
+  const { ajv, schema: rest } = ajvFor(schema);
   try {
     return ajv.compile(rest);
   } catch {
