@@ -1,10 +1,10 @@
-// Runtime figures: session start (warm worker and cold), the Python -> host handler ->
-// Python round trip, and RSS per idle session. Run: npm run bench:runtime [-- --json]
+// Runtime measurements for `npm run bench` (index.ts): the Python -> host handler ->
+// Python round trip, the cross-thread floor under it, and RSS per idle session.
 //
-// Session start and the JavaScript floor are timed by tinybench on the host. The round
-// trip is timed inside the guest (time.perf_counter_ns around each SDK call), because
-// that is the latency a cell sees. RSS is measured in a child process per count so that
-// nothing else of this process is in the figure.
+// The JavaScript floor is timed by tinybench on the host. The round trip is timed inside
+// the guest (time.perf_counter_ns around each SDK call), because that is the latency a
+// cell sees. RSS is measured in a child process per count so that nothing else of this
+// process is in the figure.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -54,30 +54,6 @@ function fromTask(bench: Bench, name: string): Stats {
   const samples = r && 'latency' in r ? r.latency.samples : undefined;
   if (!samples?.length) throw new Error(`benchmark ${name} did not run`);
   return stats(samples);
-}
-
-/** Milliseconds from createSession to the first cell's result. */
-export async function sessionStart(dir: string): Promise<{ warm: Stats; cold: Stats }> {
-  const warmGuest = await loadGuest(dir, { warm: 1 });
-  const coldGuest = await loadGuest(dir, { warm: 0 });
-  const bench = new Bench({ iterations: 30, warmupIterations: 3, time: 0, retainSamples: true });
-  let s: Session | undefined;
-  const close = async () => {
-    await s?.close();
-    s = undefined;
-  };
-  bench
-    .add('warm', async () => {
-      s = await warmGuest.createSession();
-      await s.run('1');
-    }, { beforeEach: () => warmGuest.ready(), afterEach: close })
-    .add('cold', async () => {
-      s = await coldGuest.createSession();
-      await s.run('1');
-    }, { afterEach: close });
-  await bench.run();
-  await warmGuest.close();
-  return { warm: fromTask(bench, 'warm'), cold: fromTask(bench, 'cold') };
 }
 
 /** Microseconds per SDK call as the cell sees it, sync and async handler; and the JS floor. */
@@ -180,42 +156,8 @@ async function rssChild(dir: string, count: number): Promise<void> {
   await Promise.all([first, ...sessions].map((s) => s.close()));
 }
 
-const f = (n: number, d = 1) => n.toFixed(d);
-const row = (name: string, s: Stats, unit: string, d = 1) => `| ${name} | ${f(s.median, d)} ${unit} | ${f(s.p90, d)} ${unit} | ${f(s.min, d)} ${unit} | ${f(s.max, d)} ${unit} |`;
-
-async function main(): Promise<void> {
-  if (process.argv[2] === '--rss-child') return rssChild(process.argv[3]!, Number(process.argv[4]));
-  const json = process.argv.includes('--json');
-  process.stderr.write('bench: building the benchmark guest\n');
-  const dir = await benchGuestDir();
-  process.stderr.write('bench: session start\n');
-  const start = await sessionStart(dir);
-  process.stderr.write('bench: round trips\n');
-  const rt = await roundTrip(dir);
-  const floor = await threadPingPong();
-  process.stderr.write('bench: RSS per idle session (1, 10, 100)\n');
-  const rss = [1, 10, 100].map((n) => rssPerSession(dir, n));
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ sessionStart: start, roundTrip: rt, threadPingPong: floor, rss }, null, 2)}\n`);
-    return;
-  }
-  const lines = [
-    '| measure | median | p90 | min | max |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    row('session start, warm worker (createSession + first cell)', start.warm, 'ms', 2),
-    row('session start, cold (new worker + instantiate + first cell)', start.cold, 'ms', 2),
-    row('round trip Python -> sync handler -> Python', rt.sync, 'us'),
-    row('round trip Python -> async handler -> Python', rt.async, 'us'),
-    row('floor: awaiting the async handler directly in JS', rt.jsFloor, 'us', 2),
-    row('floor: worker <-> main thread wake-up, no work (Atomics)', floor, 'us'),
-    '',
-    `aio: ${f(rt.aioGather)} us per call in asyncio.gather of 100 calls`,
-    '',
-    '| idle sessions | RSS per session | process RSS |',
-    '| ---: | ---: | ---: |',
-    ...rss.map((r) => `| ${r.count} | ${f(r.perSessionMb)} MB | ${f(r.totalMb, 0)} MB |`),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-runIfMain(import.meta.url, main);
+// `npm run bench` (index.ts) reports these; this module runs on its own only as the
+// child process that rssPerSession measures.
+runIfMain(import.meta.url, async () => {
+  if (process.argv[2] === '--rss-child') await rssChild(process.argv[3]!, Number(process.argv[4]));
+});
