@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
 import { PROMPT_STYLES, type PromptStyle } from '../compiler/prompt-styles.js';
-import { GuestBuildError, buildGuest } from '../guest/build/index.js';
+import { GuestBuildError, buildGuest, fetchGuestSources } from '../guest/build/index.js';
 import { runCommand } from './run.js';
 
 const program = new Command();
@@ -49,7 +49,14 @@ program
   .command('guest')
   .description('build the base CPython-for-WebAssembly guest (cached; a no-op when up to date)')
   .option('--json', 'print the build info as JSON')
-  .action(async (opts: { json?: boolean }) => {
+  .option('--fetch-only', 'download and verify the pinned source tarballs into the cache, and build nothing (for offline builds)')
+  .action(async (opts: { json?: boolean; fetchOnly?: boolean }) => {
+    if (opts.fetchOnly) {
+      const files = await fetchGuestSources();
+      if (opts.json) console.log(JSON.stringify(files, null, 2));
+      else for (const f of files) console.log(`${f.path}  sha256 ${f.sha256}`);
+      return;
+    }
     const guest = await buildGuest();
     if (opts.json) console.log(JSON.stringify({ dir: guest.dir, ...guest.info }, null, 2));
     else {

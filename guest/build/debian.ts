@@ -2,7 +2,7 @@
 // upstream source tarballs from Debian's source archive, found through apt itself so the
 // machine's own mirror configuration is used and nothing else is contacted.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,24 +144,110 @@ function codename(): string {
   return name;
 }
 
-/** Downloads the orig tarballs into `dir` (skipped when present with the right hash). */
-export async function fetchSources(dir: string, aptDir: string, log: Log): Promise<Record<keyof typeof SOURCES, string>> {
-  mkdirSync(dir, { recursive: true });
-  const paths = {} as Record<keyof typeof SOURCES, string>;
-  const needed: (keyof typeof SOURCES)[] = [];
-  for (const key of Object.keys(SOURCES) as (keyof typeof SOURCES)[]) {
-    const src = SOURCES[key];
-    paths[key] = join(dir, src.file);
-    if (!(existsSync(paths[key]) && sha256File(paths[key]) === src.sha256)) needed.push(key);
+/**
+ * Where apt can name a source package's files: the URL `apt-get source --print-uris`
+ * picks (the newest version), plus every configured archive's root joined with every
+ * pool directory any version of the package lives in. An orig tarball is the same file
+ * for every Debian revision of an upstream version, and the security archive does not
+ * always carry it (zlib 1.2.13.dfsg-1+deb12u1: 404) while the main pool does.
+ */
+export function candidateUrls(file: string, pkg: string, apt: { printedUris: string; showsrc: string; archiveRoots: string[] }): string[] {
+  const urls: string[] = [];
+  const add = (u: string) => {
+    if (!urls.includes(u)) urls.push(u);
+  };
+  for (const line of apt.printedUris.split('\n')) {
+    const m = /^'([^']+)'\s+(\S+)/.exec(line);
+    if (m && m[2] === file) add(m[1]!);
   }
-  if (needed.length === 0) return paths;
-  if (!existsSync('/usr/bin/apt-get')) throw new GuestBuildError('apt-get is needed to locate Debian source packages');
+  const dirs: string[] = [];
+  for (const m of apt.showsrc.matchAll(/^Directory:\s*(\S+)\s*$/gm)) if (!dirs.includes(m[1]!)) dirs.push(m[1]!);
+  // Debian's own pool layout (pool/main/z/zlib, pool/main/libx/libxml2) as a last
+  // resort, in case no index record names the main archive's directory.
+  const conventional = `pool/main/${pkg.startsWith('lib') ? pkg.slice(0, 4) : pkg[0]}/${pkg}`;
+  if (!dirs.includes(conventional)) dirs.push(conventional);
+  for (const root of apt.archiveRoots) {
+    for (const dir of dirs) add(`${root.replace(/\/+$/, '')}/${dir}/${file}`);
+  }
+  return urls;
+}
 
+/** Archive roots (URIs) of deb-src entries as written by debSrcEntries, in order. */
+export function archiveRoots(entries: string): string[] {
+  const roots: string[] = [];
+  for (const m of entries.matchAll(/^URIs:\s*(.+)$/gm)) for (const u of m[1]!.trim().split(/\s+/)) if (!roots.includes(u)) roots.push(u);
+  for (const m of entries.matchAll(/^deb-src\s+(?:\[[^\]]*\]\s+)?(\S+)/gm)) if (!roots.includes(m[1]!)) roots.push(m[1]!);
+  return roots;
+}
+
+export interface DownloadAttempt {
+  url: string;
+  /** HTTP status, or what went wrong before one arrived, or the hash that did not match. */
+  outcome: string;
+}
+
+/**
+ * Fetches the first URL whose body has the expected SHA-256. Every attempt is kept so a
+ * failure can name each URL and why it was refused.
+ */
+export async function downloadVerified(
+  urls: string[],
+  sha256: string,
+  log: Log,
+): Promise<{ body: Buffer; url: string; attempts: DownloadAttempt[] }> {
+  const attempts: DownloadAttempt[] = [];
+  for (const url of urls) {
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      attempts.push({ url, outcome: cause?.code ?? cause?.message ?? (err as Error).message });
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      attempts.push({ url, outcome: `HTTP ${res.status}` });
+      log(`  ${url}: HTTP ${res.status}, trying the next location`);
+      continue;
+    }
+    const body = Buffer.from(await res.arrayBuffer());
+    const got = createHash('sha256').update(body).digest('hex');
+    if (got !== sha256) {
+      attempts.push({ url, outcome: `HTTP ${res.status}, but sha256 ${got}` });
+      continue;
+    }
+    attempts.push({ url, outcome: `HTTP ${res.status}, sha256 ok` });
+    return { body, url, attempts };
+  }
+  throw new DownloadError(attempts);
+}
+
+export class DownloadError extends GuestBuildError {
+  constructor(readonly attempts: DownloadAttempt[]) {
+    super(
+      attempts.length === 0
+        ? 'no location to download from'
+        : `no location served the expected file:\n${attempts.map((a) => `  ${a.url}: ${a.outcome}`).join('\n')}`,
+    );
+  }
+}
+
+/** What apt knows of one source package, read through a private apt state. */
+export interface AptView {
+  printedUris(pkg: string): string;
+  showsrc(pkg: string): string;
+  archiveRoots: string[];
+}
+
+function privateApt(aptDir: string, log: Log): AptView {
+  if (!existsSync('/usr/bin/apt-get')) throw new GuestBuildError('apt-get is needed to locate Debian source packages');
   // A private apt state: the system's configuration is read, never changed.
   mkdirSync(join(aptDir, 'lists', 'partial'), { recursive: true });
   mkdirSync(join(aptDir, 'cache', 'archives', 'partial'), { recursive: true });
   mkdirSync(join(aptDir, 'parts'), { recursive: true });
-  writeFileSync(join(aptDir, 'parts', 'deb-src.sources'), debSrcEntries(codename(), systemAptSources()));
+  const entries = debSrcEntries(codename(), systemAptSources());
+  writeFileSync(join(aptDir, 'parts', 'deb-src.sources'), entries);
   const opts = [
     '-o', `Dir::Etc::SourceList=/dev/null`,
     '-o', `Dir::Etc::SourceParts=${join(aptDir, 'parts')}`,
@@ -173,23 +259,57 @@ export async function fetchSources(dir: string, aptDir: string, log: Log): Promi
   log('reading the Debian source index (apt-get update on a private list)');
   const update = spawnSync('apt-get', [...opts, 'update'], { encoding: 'utf8' });
   if (update.status !== 0) throw new GuestBuildError(`apt-get update (source index) failed:\n${update.stderr.slice(-2000)}`);
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, [...opts, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    return r.status === 0 ? r.stdout : '';
+  };
+  return {
+    printedUris: (pkg) => run('apt-get', ['source', '--print-uris', pkg]),
+    showsrc: (pkg) => run('apt-cache', ['showsrc', pkg]),
+    archiveRoots: archiveRoots(entries),
+  };
+}
+
+export type SourceKey = keyof typeof SOURCES;
+
+/**
+ * Downloads the pinned orig tarballs into `dir` (skipped when present with the right
+ * hash), trying every location apt can name until one serves the pinned SHA-256.
+ * `apt` is for tests; by default a private apt state under `aptDir` is read.
+ */
+export async function fetchSources(
+  dir: string,
+  aptDir: string,
+  log: Log,
+  options: { apt?: AptView; keys?: SourceKey[]; /** Tests only: other pinned hashes. */ sha256?: Partial<Record<SourceKey, string>> } = {},
+): Promise<Record<SourceKey, string>> {
+  mkdirSync(dir, { recursive: true });
+  const paths = {} as Record<SourceKey, string>;
+  const needed: SourceKey[] = [];
+  for (const key of options.keys ?? (Object.keys(SOURCES) as SourceKey[])) {
+    const src = { ...SOURCES[key], sha256: options.sha256?.[key] ?? SOURCES[key].sha256 };
+    paths[key] = join(dir, src.file);
+    if (!(existsSync(paths[key]) && sha256File(paths[key]) === src.sha256)) needed.push(key);
+  }
+  if (needed.length === 0) return paths;
+  const apt = options.apt ?? privateApt(aptDir, log);
   for (const key of needed) {
-    const src = SOURCES[key];
-    const uris = execFileSync('apt-get', [...opts, 'source', '--print-uris', src.pkg], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const line = uris.split('\n').find((l) => l.includes(` ${src.file} `));
-    const url = line?.match(/^'([^']+)'/)?.[1];
-    if (!url) throw new GuestBuildError(`Debian's ${src.pkg} source package does not list ${src.file}`);
-    log(`downloading ${src.file}`);
-    const res = await fetch(url);
-    if (!res.ok) throw new GuestBuildError(`downloading ${src.file} failed: HTTP ${res.status}`);
-    const body = Buffer.from(await res.arrayBuffer());
-    const got = createHash('sha256').update(body).digest('hex');
-    if (got !== src.sha256) throw new GuestBuildError(`${src.file}: sha256 ${got}, expected ${src.sha256}`);
-    writeFileSync(`${paths[key]}.partial`, body);
+    const src = { ...SOURCES[key], sha256: options.sha256?.[key] ?? SOURCES[key].sha256 };
+    const urls = candidateUrls(src.file, src.pkg, { printedUris: apt.printedUris(src.pkg), showsrc: apt.showsrc(src.pkg), archiveRoots: apt.archiveRoots });
+    if (urls.length === 0) {
+      throw new GuestBuildError(`Debian's ${src.pkg} source package is not in the configured archives (${apt.archiveRoots.join(', ') || 'none'}); cannot locate ${src.file}`);
+    }
+    log(`downloading ${src.file} (${urls.length} location${urls.length === 1 ? '' : 's'} known)`);
+    let got: Awaited<ReturnType<typeof downloadVerified>>;
+    try {
+      got = await downloadVerified(urls, src.sha256, log);
+    } catch (err) {
+      if (err instanceof DownloadError) throw new GuestBuildError(`downloading ${src.file} (sha256 ${src.sha256.slice(0, 12)}...) failed; ${err.message}`);
+      throw err;
+    }
+    writeFileSync(`${paths[key]}.partial`, got.body);
     renameSync(`${paths[key]}.partial`, paths[key]);
+    log(`  ${src.file}: from ${got.url}`);
   }
   return paths;
 }

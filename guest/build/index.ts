@@ -189,6 +189,17 @@ export async function snapshotGuest(options: { coreWasm: string; lib: LibFiles; 
 }
 
 /**
+ * Downloads and verifies the pinned source tarballs into the cache without building
+ * (to prepare an offline build). No Debian toolchain is needed, only apt's index.
+ */
+export async function fetchGuestSources(options: BuildGuestOptions = {}): Promise<{ file: string; path: string; sha256: string }[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`tic guest: ${line}\n`));
+  const root = options.cacheDir ?? cacheRoot();
+  const paths = await fetchSources(join(root, 'sources'), join(root, 'apt'), log);
+  return (Object.keys(paths) as (keyof typeof SOURCES)[]).map((k) => ({ file: SOURCES[k].file, path: paths[k], sha256: SOURCES[k].sha256 }));
+}
+
+/**
  * Builds the base guest (the one used when no tools are given) or returns it from the
  * cache. Safe to call from anything that needs a guest: it is a no-op when cached.
  */
