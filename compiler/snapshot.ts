@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BaseGuest, cacheRoot, snapshotGuest } from '../guest/build/index.js';
+import { type BaseGuest, cacheRoot, lockCache, snapshotGuest } from '../guest/build/index.js';
 
 export async function snapshotWithSdk(options: {
   base: BaseGuest;
@@ -18,6 +18,16 @@ export async function snapshotWithSdk(options: {
   const dir = join(options.cacheDir ?? cacheRoot(), 'builds', key);
   const wasm = join(dir, 'guest.wasm');
   if (existsSync(wasm)) return { wasm, cached: true };
+  const release = await lockCache(options.cacheDir ?? cacheRoot(), options.log, `snapshot-${key}`);
+  try {
+    if (existsSync(wasm)) return { wasm, cached: true };
+    return await snapshotUnlocked(options, key, dir, wasm);
+  } finally {
+    release();
+  }
+}
+
+async function snapshotUnlocked(options: Parameters<typeof snapshotWithSdk>[0], key: string, dir: string, wasm: string): Promise<{ wasm: string; cached: boolean }> {
   mkdirSync(join(options.cacheDir ?? cacheRoot(), 'logs'), { recursive: true });
   const logFile = join(options.cacheDir ?? cacheRoot(), 'logs', `build-${key}.log`);
   options.log(`snapshot: pre-initializing the guest with the SDK imported (log: ${logFile})`);

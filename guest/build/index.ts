@@ -210,6 +210,60 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
   const finalDir = join(root, 'guest', keys.snapshot);
   if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir);
 
+  // Two processes (two test runs, a build and a test) must not build the same steps
+  // into the same folders: the second waits for the first and then finds it cached.
+  const release = await lockCache(root, log);
+  try {
+    if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir);
+    return await buildUnlocked(root, keys, finalDir, log);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * An exclusive lock on a cache root: a folder created atomically, holding the owner's
+ * pid. A lock whose owner is gone (killed mid-build) is taken over.
+ */
+export async function lockCache(root: string, log: (line: string) => void, name = 'build'): Promise<() => void> {
+  mkdirSync(root, { recursive: true });
+  const lock = join(root, `${name}.lock`);
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    } catch {
+      // created but its pid not written yet: treat as alive for now
+    }
+    if (Number.isInteger(owner) && !processAlive(owner)) {
+      log(`taking over the cache lock of process ${owner}, which has ended`);
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!told) log(`waiting for another build (process ${Number.isNaN(owner) ? '?' : owner}) to finish with ${root}`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, finalDir: string, log: (line: string) => void): Promise<BaseGuest> {
   const started = Date.now();
   log(`building the base guest into ${finalDir} (first time only; cached afterwards)`);
   const stepsDir = join(root, 'steps');
