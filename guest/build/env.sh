@@ -14,3 +14,6 @@ export WASI_CC="$LLVM_BIN/clang --target=wasm32-wasi --sysroot=$TIC_SYSROOT"
 export AR="$LLVM_BIN/llvm-ar"
 export RANLIB="$LLVM_BIN/llvm-ranlib"
 export PKG_CONFIG=/bin/false
+# Reproducible output: __DATE__/__TIME__ (CPython's build info in sys.version) come from
+# this fixed moment (CPython 3.11.2's release day), not from the clock; clang >= 16 reads it.
+export SOURCE_DATE_EPOCH=1675728000

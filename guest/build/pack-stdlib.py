@@ -33,8 +33,16 @@ def wanted(rel: str) -> bool:
     return not any(p in EXCLUDED_DIR_NAMES for p in parts[:-1])
 
 
+# Host paths of this build (the cache root: build tree, sysroot) that CPython's build
+# writes into _sysconfigdata: replaced by fixed ones so the archive is the same bytes
+# whichever folder or user built it. TIC_PATH_MAP is "from=to" pairs separated by ";".
+PATH_MAP = [tuple(pair.split("=", 1)) for pair in os.environ.get("TIC_PATH_MAP", "").split(";") if "=" in pair]
+
+
 def pyc_bytes(path: str, rel: str) -> bytes:
     source = open(path, "rb").read()
+    for old, new in PATH_MAP:
+        source = source.replace(old.encode(), new.encode())
     code = compile(source, f"{ARCHIVE_ROOT}/{rel}", "exec", dont_inherit=True, optimize=0)
     source_hash = importlib.util.source_hash(source)
     from importlib._bootstrap_external import _code_to_hash_pyc
