@@ -58,12 +58,15 @@ program
       return;
     }
     const guest = await buildGuest();
-    if (opts.json) console.log(JSON.stringify({ dir: guest.dir, ...guest.info }, null, 2));
+    if (opts.json) console.log(JSON.stringify({ dir: guest.dir, source: guest.source, ...guest.info }, null, 2));
     else {
       const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-      const s = guest.info.sizes;
-      console.log(`base guest: ${guest.dir}`);
-      console.log(`  core.wasm ${mb(s.coreWasm)}, guest.wasm (snapshot) ${mb(s.snapshotWasm)}, python311.zip ${mb(s.stdlibZip)} (${guest.info.stdlib.modules} modules)`);
+      const { sizes: s, sha256: h } = guest.info;
+      const from = { package: 'prebuilt, from the installed package', cache: 'from the cache', built: 'built just now' }[guest.source];
+      console.log(`base guest ${guest.info.key} (${from}): ${guest.dir}`);
+      console.log(`  core.wasm      ${mb(s.coreWasm).padStart(8)}  sha256 ${h.coreWasm}`);
+      console.log(`  guest.wasm     ${mb(s.snapshotWasm).padStart(8)}  sha256 ${h.snapshotWasm}  (snapshot)`);
+      console.log(`  python311.zip  ${mb(s.stdlibZip).padStart(8)}  sha256 ${h.stdlibZip}  (${guest.info.stdlib.modules} modules)`);
     }
   });
 

@@ -50,6 +50,8 @@ export interface Manifest {
   promptStyle: PromptStyle;
   snapshot: boolean;
   baseGuest: string;
+  /** SHA-256 of the base guest's artifacts (`tic guest --json`): which guest this was built from. */
+  baseGuestSha256: { coreWasm: string; snapshotWasm: string; stdlibZip: string };
   inputs: { file: string; format: ToolFormat; sha256: string; namespace?: string }[];
   inputHash: string;
   tools: ManifestTool[];
@@ -179,6 +181,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     promptStyle,
     snapshot,
     baseGuest: base.info.key,
+    baseGuestSha256: base.info.sha256,
     inputs,
     inputHash: sha256(inputs.map((i) => `${i.namespace ?? ''}\0${i.sha256}`).join('\n')),
     tools: tools.map((t) => ({ name: t.name, pyName: t.pyName, ...(t.namespace !== undefined ? { namespace: t.namespace } : {}) })),

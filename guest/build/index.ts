@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../runtime/package-root.js';
 import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources } from './debian.js';
 
@@ -32,6 +32,8 @@ export interface BaseGuest {
   /** Read-only stdlib, mounted in the guest at /lib/python311.zip. */
   stdlibZip: string;
   info: GuestBuildInfo;
+  /** Where it was found: the installed package's prebuilt copy, the cache, or a build just now. */
+  source: 'package' | 'cache' | 'built';
 }
 
 export interface GuestBuildInfo {
@@ -39,6 +41,8 @@ export interface GuestBuildInfo {
   python: string;
   wizer: string;
   sizes: { coreWasm: number; snapshotWasm: number; stdlibZip: number };
+  /** SHA-256 of each artifact: equal across machines for the same key (reproducible build). */
+  sha256: { coreWasm: string; snapshotWasm: string; stdlibZip: string };
   stdlib: { modules: number; sourceBytes: number };
   preloadedModules: number;
 }
@@ -51,7 +55,7 @@ export interface BuildGuestOptions {
 }
 
 export function cacheRoot(): string {
-  if (process.env.TIC_CACHE_DIR) return process.env.TIC_CACHE_DIR;
+  if (process.env.TIC_CACHE_DIR) return resolve(process.env.TIC_CACHE_DIR);
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'tooliscode');
 }
@@ -97,6 +101,15 @@ function wizerVersion(): string {
   return (JSON.parse(readFileSync(join(wizerPackageDir(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+function wizerAvailable(): boolean {
+  try {
+    wizerPackageDir();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function wizerBinary(): string {
   return join(wizerPackageDir(), process.platform === 'win32' ? 'wizer.exe' : 'wizer');
 }
@@ -112,20 +125,47 @@ export function guestKeys() {
   return { zlib, cpython, link, stdlib, snapshot };
 }
 
-function baseGuestAt(dir: string): BaseGuest {
-  return {
+function baseGuestAt(dir: string, source: BaseGuest['source']): BaseGuest {
+  const guest = {
+    source,
     dir,
     coreWasm: join(dir, 'core.wasm'),
     snapshotWasm: join(dir, 'guest.wasm'),
     stdlibZip: join(dir, STDLIB_ARCHIVE),
     info: JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as GuestBuildInfo,
   };
+  // A guest cached before the hashes were recorded: hash it now.
+  guest.info.sha256 ??= { coreWasm: sha256Hex(guest.coreWasm), snapshotWasm: sha256Hex(guest.snapshotWasm), stdlibZip: sha256Hex(guest.stdlibZip) };
+  return guest;
 }
 
 /** The base guest if it is already built and cached; no build, no side effects. */
 export function findBaseGuest(options: { cacheDir?: string } = {}): BaseGuest | undefined {
-  const dir = join(options.cacheDir ?? cacheRoot(), 'guest', guestKeys().snapshot);
-  return existsSync(join(dir, 'info.json')) ? baseGuestAt(dir) : undefined;
+  // Without Wizer (a platform it has no binary for) no key can be computed and nothing
+  // can be snapshotted: the package's own prebuilt guest is the one that fits.
+  const key = wizerAvailable() ? guestKeys().snapshot : undefined;
+  const prebuilt = prebuiltGuestDir();
+  if (existsSync(join(prebuilt, 'info.json'))) {
+    const info = JSON.parse(readFileSync(join(prebuilt, 'info.json'), 'utf8')) as GuestBuildInfo;
+    if (key === undefined || info.key === key) return baseGuestAt(prebuilt, 'package');
+  }
+  if (key === undefined) return undefined;
+  const dir = join(options.cacheDir ?? cacheRoot(), 'guest', key);
+  return existsSync(join(dir, 'info.json')) ? baseGuestAt(dir, 'cache') : undefined;
+}
+
+/** Where `npm pack` puts the base guest (scripts/prepack.mjs); absent in a clone. */
+export function prebuiltGuestDir(): string {
+  return join(packageRoot(), 'prebuilt', 'guest');
+}
+
+/**
+ * The source build needs the repository (its scripts are in the package too, but also
+ * Debian's toolchain, root and minutes of CPU): an installed package never starts it
+ * by surprise. TIC_BUILD_FROM_SOURCE=1 allows it anyway.
+ */
+function sourceBuildAllowed(): boolean {
+  return existsSync(join(packageRoot(), '.git')) || process.env.TIC_BUILD_FROM_SOURCE === '1';
 }
 
 /** Runs a shell step with its output in a log file; on failure, shows the log's tail. */
@@ -206,15 +246,24 @@ export async function fetchGuestSources(options: BuildGuestOptions = {}): Promis
 export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseGuest> {
   const log = options.log ?? ((line: string) => process.stderr.write(`tic guest: ${line}\n`));
   const root = options.cacheDir ?? cacheRoot();
+  const found = findBaseGuest({ cacheDir: root });
+  if (found) return found;
+  if (!sourceBuildAllowed()) {
+    const prebuilt = prebuiltGuestDir();
+    throw new GuestBuildError(
+      existsSync(join(prebuilt, 'info.json'))
+        ? `the prebuilt guest in ${prebuilt} does not match this package's guest sources (was the package modified?), and the source build runs only in a clone of the repository (or with TIC_BUILD_FROM_SOURCE=1)`
+        : `this installed tooliscode has no prebuilt guest (${prebuilt}) and none is cached in ${root}; reinstall the package, or build from a clone of the repository (or set TIC_BUILD_FROM_SOURCE=1)`,
+    );
+  }
   const keys = guestKeys();
   const finalDir = join(root, 'guest', keys.snapshot);
-  if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir);
 
   // Two processes (two test runs, a build and a test) must not build the same steps
   // into the same folders: the second waits for the first and then finds it cached.
   const release = await lockCache(root, log);
   try {
-    if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir);
+    if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir, 'cache');
     return await buildUnlocked(root, keys, finalDir, log);
   } finally {
     release();
@@ -313,7 +362,7 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   );
   let stdlibStats = { modules: 0, sourceBytes: 0 };
   const stdlib = await step('stdlib', keys.stdlib, 'packing the standard library', async (out, logFile) => {
-    await runLogged(BUILD_PYTHON, [join(SCRIPTS, 'pack-stdlib.py'), cpython, join(GUEST_DIR, 'python'), join(out, STDLIB_ARCHIVE)], {}, logFile);
+    await runLogged(BUILD_PYTHON, [join(SCRIPTS, 'pack-stdlib.py'), cpython, join(GUEST_DIR, 'python'), join(out, STDLIB_ARCHIVE)], { TIC_PATH_MAP: `${root}=/tic-cache` }, logFile);
     const last = readFileSync(logFile, 'utf8').trim().split('\n').pop()!;
     writeFileSync(join(out, 'stats.json'), last);
   });
@@ -341,6 +390,11 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
       snapshotWasm: statSync(join(tmp, 'guest.wasm')).size,
       stdlibZip: statSync(join(tmp, STDLIB_ARCHIVE)).size,
     },
+    sha256: {
+      coreWasm: sha256Hex(join(tmp, 'core.wasm')),
+      snapshotWasm: sha256Hex(join(tmp, 'guest.wasm')),
+      stdlibZip: sha256Hex(join(tmp, STDLIB_ARCHIVE)),
+    },
     stdlib: stdlibStats,
     preloadedModules: (preload.match(/"[a-z_.]+"/g) ?? []).length,
   };
@@ -349,5 +403,9 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   mkdirSync(dirname(finalDir), { recursive: true });
   renameSync(tmp, finalDir);
   log(`base guest ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${finalDir}`);
-  return baseGuestAt(finalDir);
+  return baseGuestAt(finalDir, 'built');
+}
+
+function sha256Hex(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
