@@ -18,7 +18,7 @@ export async function snapshotWithSdk(options: {
   const dir = join(options.cacheDir ?? cacheRoot(), 'builds', key);
   const wasm = join(dir, 'guest.wasm');
   if (existsSync(wasm)) return { wasm, cached: true };
-  const release = await lockCache(options.cacheDir ?? cacheRoot(), options.log, `snapshot-${key}`);
+  const release = await lockCache(join(options.cacheDir ?? cacheRoot(), 'locks'), options.log, `sdk-snapshot-${key}`);
   try {
     if (existsSync(wasm)) return { wasm, cached: true };
     return await snapshotUnlocked(options, key, dir, wasm);

@@ -3,9 +3,11 @@
 // this repository's HEAD (different folders), into its own empty cache root, the second
 // optionally as another user (`--user nobody`). Source tarballs are copied from
 // `--sources DIR` when given (they are pinned by SHA-256; the download is not what is
-// compared). Exit 1 when any artifact differs.
+// compared). `--against DIR` compares one cold build with a base guest already built
+// elsewhere (the folder `tic guest` prints) instead of building twice. Exit 1 when any
+// artifact differs.
 //
-//   node scripts/check-reproducible.mjs [--user NAME] [--sources DIR]
+//   node scripts/check-reproducible.mjs [--user NAME] [--sources DIR] [--against DIR]
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, statSync } from 'node:fs';
@@ -53,7 +55,8 @@ function coldBuild(label, asUser) {
   return JSON.parse(r.stdout);
 }
 
-const a = coldBuild('a');
+const against = arg('--against');
+const a = against ? JSON.parse(readFileSync(join(against, 'info.json'), 'utf8')) : coldBuild('a');
 const b = coldBuild('second-b', user);
 let same = true;
 for (const k of ['coreWasm', 'stdlibZip', 'snapshotWasm']) {

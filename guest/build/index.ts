@@ -259,9 +259,10 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
   const keys = guestKeys();
   const finalDir = join(root, 'guest', keys.snapshot);
 
-  // Two processes (two test runs, a build and a test) must not build the same steps
-  // into the same folders: the second waits for the first and then finds it cached.
-  const release = await lockCache(root, log);
+  // Two processes (two test runs, a build and a test) must not build the same step into
+  // the same folder: each step, and this final assembly, is locked by its key, so the
+  // second waits for the first and then finds it cached, while other keys go on.
+  const release = await lockCache(join(root, 'locks'), log, `guest-${keys.snapshot}`);
   try {
     if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir, 'cache');
     return await buildUnlocked(root, keys, finalDir, log);
@@ -271,12 +272,12 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
 }
 
 /**
- * An exclusive lock on a cache root: a folder created atomically, holding the owner's
+ * An exclusive lock named `name` in `dir`: a folder created atomically, holding the owner's
  * pid. A lock whose owner is gone (killed mid-build) is taken over.
  */
-export async function lockCache(root: string, log: (line: string) => void, name = 'build'): Promise<() => void> {
-  mkdirSync(root, { recursive: true });
-  const lock = join(root, `${name}.lock`);
+export async function lockCache(dir: string, log: (line: string) => void, name: string): Promise<() => void> {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, `${name}.lock`);
   let told = false;
   for (;;) {
     try {
@@ -297,7 +298,7 @@ export async function lockCache(root: string, log: (line: string) => void, name 
       rmSync(lock, { recursive: true, force: true });
       continue;
     }
-    if (!told) log(`waiting for another build (process ${Number.isNaN(owner) ? '?' : owner}) to finish with ${root}`);
+    if (!told) log(`waiting for another build (process ${Number.isNaN(owner) ? '?' : owner}) to finish ${name}`);
     told = true;
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -328,6 +329,15 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
       log(`${name}: cached`);
       return dir;
     }
+    const release = await lockCache(join(root, 'locks'), log, `${name}-${key}`);
+    try {
+      if (existsSync(join(dir, '.complete'))) return dir;
+      return await produceStep(name, key, what, dir, produce);
+    } finally {
+      release();
+    }
+  };
+  const produceStep = async (name: string, key: string, what: string, dir: string, produce: (out: string, logFile: string) => Promise<void>) => {
     const t0 = Date.now();
     const logFile = join(logsDir, `${name}-${key}.log`);
     log(`${name}: ${what} (log: ${logFile})`);
@@ -342,8 +352,14 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
     return dir;
   };
 
-  ensureToolchain(log);
-  const tarballs = await fetchSources(join(root, 'sources'), join(root, 'apt'), log);
+  const releaseSources = await lockCache(join(root, 'locks'), log, 'toolchain-and-sources');
+  let tarballs: Awaited<ReturnType<typeof fetchSources>>;
+  try {
+    ensureToolchain(log);
+    tarballs = await fetchSources(join(root, 'sources'), join(root, 'apt'), log);
+  } finally {
+    releaseSources();
+  }
   const shEnv = { TIC_SYSROOT: sysroot };
 
   const zlib = await step('zlib', keys.zlib, 'building zlib for wasm32-wasi', (out, logFile) =>

@@ -23,6 +23,7 @@
 #include <Python.h>
 #include <errno.h>
 #include <stdint.h>
+#include <wasi/api.h>
 #include <stdlib.h>
 
 #define TIC_EXPORT(name) __attribute__((export_name(name)))
@@ -67,6 +68,32 @@ uint16_t __wrap___wasi_clock_time_get(uint32_t id, uint64_t precision, uint64_t 
     snapshot_clock_ns += 1000;
     *out = snapshot_clock_ns;
     return 0;
+}
+
+/* File metadata, likewise: the stat results Python keeps while importing carry the
+ * staging folder's device and inode numbers and its change time, which differ from build
+ * to build (utimes can set mtime and atime, never ctime). While snapshotting they are
+ * blanked: device and inode 0, both other times equal to the mtime. */
+extern uint16_t __real___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *out);
+extern uint16_t __real___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char *path, __wasi_filestat_t *out);
+
+static void stable_filestat(__wasi_filestat_t *st) {
+    st->dev = 0;
+    st->ino = 0;
+    st->atim = st->mtim;
+    st->ctim = st->mtim;
+}
+
+uint16_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *out) {
+    uint16_t err = __real___wasi_fd_filestat_get(fd, out);
+    if (snapshotting && err == 0) stable_filestat(out);
+    return err;
+}
+
+uint16_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char *path, __wasi_filestat_t *out) {
+    uint16_t err = __real___wasi_path_filestat_get(fd, flags, path, out);
+    if (snapshotting && err == 0) stable_filestat(out);
+    return err;
 }
 
 /* C constructors (wasi-libc's preopen table among them) run inside tic_init, never from
