@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, search as _search
+from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, default as _default, search as _search
 
 __all__ = ["GetStructuredContentResult", "echo", "get_annotated_message", "get_env", "get_resource_links", "get_resource_reference", "get_structured_content", "get_sum", "get_tiny_image", "gzip_file_as_resource", "toggle_simulated_logging", "toggle_subscriber_updates", "trigger_long_running_operation", "simulate_research_query", "aio", "search_tools", "ToolError", "ToolArgumentError"]
 
@@ -29,7 +29,7 @@ def echo(message: str) -> Any:
     return _call("echo", {"message": message})
 
 
-def get_annotated_message(messageType: Literal["error", "success", "debug"], *, includeImage: bool = False) -> Any:
+def get_annotated_message(messageType: Literal["error", "success", "debug"], *, includeImage: bool = _default(False)) -> Any:
     """Demonstrates how annotations can be used to provide metadata about content.
 
     Args:
@@ -43,15 +43,15 @@ def get_env() -> Any:
     return _call("get-env", {})
 
 
-def get_resource_links(*, count: float = 3) -> Any:
+def get_resource_links(*, count: float = _default(3)) -> Any:
     """Returns up to ten resource links that reference different types of resources
 
     Args:
-        count: Number of resource links to return (1-10)"""
+        count: 1..10; Number of resource links to return (1-10)"""
     return _call("get-resource-links", {"count": count}, ("count",))
 
 
-def get_resource_reference(*, resourceType: Literal["Text", "Blob"] = "Text", resourceId: float = 1) -> Any:
+def get_resource_reference(*, resourceType: Literal["Text", "Blob"] = _default("Text"), resourceId: float = _default(1)) -> Any:
     """Returns a resource reference that can be used by MCP clients
 
     Args:
@@ -81,12 +81,12 @@ def get_tiny_image() -> Any:
     return _call("get-tiny-image", {})
 
 
-def gzip_file_as_resource(*, name: str = "README.md.gz", data: str = "https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md", outputType: Literal["resourceLink", "resource"] = "resourceLink") -> Any:
+def gzip_file_as_resource(*, name: str = _default("README.md.gz"), data: str = _default("https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md"), outputType: Literal["resourceLink", "resource"] = _default("resourceLink")) -> Any:
     """Compresses a single file using gzip compression. Depending upon the selected output type, returns either the compressed data as a gzipped resource or a resource link, allowing it to be downloaded in a subsequent request during the current session.
 
     Args:
         name: Name of the output file
-        data: URL or data URI of the file content to compress
+        data: format uri; URL or data URI of the file content to compress
         outputType: How the resulting gzipped file should be returned. 'resourceLink' returns a link to a resource that can be read later, 'resource' returns a full resource object."""
     return _call("gzip-file-as-resource", {"name": name, "data": data, "outputType": outputType}, ("name", "data", "outputType"))
 
@@ -101,7 +101,7 @@ def toggle_subscriber_updates() -> Any:
     return _call("toggle-subscriber-updates", {})
 
 
-def trigger_long_running_operation(*, duration: float = 10, steps: float = 5) -> Any:
+def trigger_long_running_operation(*, duration: float = _default(10), steps: float = _default(5)) -> Any:
     """Demonstrates a long running operation with progress updates.
 
     Args:
@@ -110,7 +110,7 @@ def trigger_long_running_operation(*, duration: float = 10, steps: float = 5) ->
     return _call("trigger-long-running-operation", {"duration": duration, "steps": steps}, ("duration", "steps"))
 
 
-def simulate_research_query(topic: str, *, ambiguous: bool = False) -> Any:
+def simulate_research_query(topic: str, *, ambiguous: bool = _default(False)) -> Any:
     """Simulates a deep research operation that gathers, analyzes, and synthesizes information. Demonstrates MCP task-based operations with progress through multiple stages. If 'ambiguous' is true and client supports elicitation, sends an elicitation request for clarification.
 
     Args:
@@ -131,7 +131,7 @@ class aio:
         return await _call_async("echo", {"message": message})
 
     @staticmethod
-    async def get_annotated_message(messageType: Literal["error", "success", "debug"], *, includeImage: bool = False) -> Any:
+    async def get_annotated_message(messageType: Literal["error", "success", "debug"], *, includeImage: bool = _default(False)) -> Any:
         """Async variant of `get_annotated_message`."""
         return await _call_async("get-annotated-message", {"messageType": messageType, "includeImage": includeImage}, ("includeImage",))
 
@@ -141,12 +141,12 @@ class aio:
         return await _call_async("get-env", {})
 
     @staticmethod
-    async def get_resource_links(*, count: float = 3) -> Any:
+    async def get_resource_links(*, count: float = _default(3)) -> Any:
         """Async variant of `get_resource_links`."""
         return await _call_async("get-resource-links", {"count": count}, ("count",))
 
     @staticmethod
-    async def get_resource_reference(*, resourceType: Literal["Text", "Blob"] = "Text", resourceId: float = 1) -> Any:
+    async def get_resource_reference(*, resourceType: Literal["Text", "Blob"] = _default("Text"), resourceId: float = _default(1)) -> Any:
         """Async variant of `get_resource_reference`."""
         return await _call_async("get-resource-reference", {"resourceType": resourceType, "resourceId": resourceId}, ("resourceType", "resourceId"))
 
@@ -166,7 +166,7 @@ class aio:
         return await _call_async("get-tiny-image", {})
 
     @staticmethod
-    async def gzip_file_as_resource(*, name: str = "README.md.gz", data: str = "https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md", outputType: Literal["resourceLink", "resource"] = "resourceLink") -> Any:
+    async def gzip_file_as_resource(*, name: str = _default("README.md.gz"), data: str = _default("https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md"), outputType: Literal["resourceLink", "resource"] = _default("resourceLink")) -> Any:
         """Async variant of `gzip_file_as_resource`."""
         return await _call_async("gzip-file-as-resource", {"name": name, "data": data, "outputType": outputType}, ("name", "data", "outputType"))
 
@@ -181,12 +181,12 @@ class aio:
         return await _call_async("toggle-subscriber-updates", {})
 
     @staticmethod
-    async def trigger_long_running_operation(*, duration: float = 10, steps: float = 5) -> Any:
+    async def trigger_long_running_operation(*, duration: float = _default(10), steps: float = _default(5)) -> Any:
         """Async variant of `trigger_long_running_operation`."""
         return await _call_async("trigger-long-running-operation", {"duration": duration, "steps": steps}, ("duration", "steps"))
 
     @staticmethod
-    async def simulate_research_query(topic: str, *, ambiguous: bool = False) -> Any:
+    async def simulate_research_query(topic: str, *, ambiguous: bool = _default(False)) -> Any:
         """Async variant of `simulate_research_query`."""
         return await _call_async("simulate-research-query", {"topic": topic, "ambiguous": ambiguous}, ("ambiguous",))
 

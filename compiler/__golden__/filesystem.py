@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
-from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, search as _search
+from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, default as _default, search as _search
 
 __all__ = ["ReadFileResult", "ReadMediaFileResult", "ReadMediaFileResultContentItemOption1", "ReadMediaFileResultContentItemOption2", "Resource", "Edit", "read_file", "read_text_file", "read_media_file", "read_multiple_files", "write_file", "edit_file", "create_directory", "list_directory", "list_directory_with_sizes", "directory_tree", "move_file", "search_files", "get_file_info", "list_allowed_directories", "aio", "search_tools", "ToolError", "ToolArgumentError"]
 
@@ -71,7 +71,7 @@ def read_multiple_files(paths: list[str]) -> ReadFileResult:
     """Read the contents of multiple files simultaneously. This is more efficient than reading files one by one when you need to analyze or compare multiple files. Each file's content is returned with its path as a reference. Failed reads for individual files won't stop the entire operation. Only works within allowed directories.
 
     Args:
-        paths: Array of file paths to read. Each path must be a string pointing to a valid file within allowed directories."""
+        paths: len >= 1; Array of file paths to read. Each path must be a string pointing to a valid file within allowed directories."""
     return _call("read_multiple_files", {"paths": paths})
 
 
@@ -80,7 +80,7 @@ def write_file(path: str, content: str) -> ReadFileResult:
     return _call("write_file", {"path": path, "content": content})
 
 
-def edit_file(path: str, edits: list[Edit], *, dryRun: bool = False) -> ReadFileResult:
+def edit_file(path: str, edits: list[Edit], *, dryRun: bool = _default(False)) -> ReadFileResult:
     """Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.
 
     Args:
@@ -98,7 +98,7 @@ def list_directory(path: str) -> ReadFileResult:
     return _call("list_directory", {"path": path})
 
 
-def list_directory_with_sizes(path: str, *, sortBy: Literal["name", "size"] = "name") -> ReadFileResult:
+def list_directory_with_sizes(path: str, *, sortBy: Literal["name", "size"] = _default("name")) -> ReadFileResult:
     """Get a detailed listing of all files and directories in a specified path, including sizes. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. This tool is useful for understanding directory structure and finding specific files within a directory. Only works within allowed directories.
 
     Args:
@@ -106,7 +106,7 @@ def list_directory_with_sizes(path: str, *, sortBy: Literal["name", "size"] = "n
     return _call("list_directory_with_sizes", {"path": path, "sortBy": sortBy}, ("sortBy",))
 
 
-def directory_tree(path: str, *, excludePatterns: list[str] = []) -> ReadFileResult:
+def directory_tree(path: str, *, excludePatterns: list[str] = _default([])) -> ReadFileResult:
     """Get a recursive tree view of files and directories as a JSON structure. Each entry includes 'name', 'type' (file/directory), and 'children' for directories. Files have no children array, while directories always have a children array (which may be empty). The output is formatted with 2-space indentation for readability. Only works within allowed directories."""
     return _call("directory_tree", {"path": path, "excludePatterns": excludePatterns}, ("excludePatterns",))
 
@@ -116,7 +116,7 @@ def move_file(source: str, destination: str) -> ReadFileResult:
     return _call("move_file", {"source": source, "destination": destination})
 
 
-def search_files(path: str, pattern: str, *, excludePatterns: list[str] = []) -> ReadFileResult:
+def search_files(path: str, pattern: str, *, excludePatterns: list[str] = _default([])) -> ReadFileResult:
     """Recursively search for files and directories matching a pattern. The patterns should be glob-style patterns that match paths relative to the working directory. Use pattern like '*.ext' to match files in current directory, and '**/*.ext' to match files in all subdirectories. Returns full paths to all matching items. Great for finding files when you don't know their exact location. Only searches within allowed directories."""
     return _call("search_files", {"path": path, "pattern": pattern, "excludePatterns": excludePatterns}, ("excludePatterns",))
 
@@ -163,7 +163,7 @@ class aio:
         return await _call_async("write_file", {"path": path, "content": content})
 
     @staticmethod
-    async def edit_file(path: str, edits: list[Edit], *, dryRun: bool = False) -> ReadFileResult:
+    async def edit_file(path: str, edits: list[Edit], *, dryRun: bool = _default(False)) -> ReadFileResult:
         """Async variant of `edit_file`."""
         return await _call_async("edit_file", {"path": path, "edits": edits, "dryRun": dryRun}, ("dryRun",))
 
@@ -178,12 +178,12 @@ class aio:
         return await _call_async("list_directory", {"path": path})
 
     @staticmethod
-    async def list_directory_with_sizes(path: str, *, sortBy: Literal["name", "size"] = "name") -> ReadFileResult:
+    async def list_directory_with_sizes(path: str, *, sortBy: Literal["name", "size"] = _default("name")) -> ReadFileResult:
         """Async variant of `list_directory_with_sizes`."""
         return await _call_async("list_directory_with_sizes", {"path": path, "sortBy": sortBy}, ("sortBy",))
 
     @staticmethod
-    async def directory_tree(path: str, *, excludePatterns: list[str] = []) -> ReadFileResult:
+    async def directory_tree(path: str, *, excludePatterns: list[str] = _default([])) -> ReadFileResult:
         """Async variant of `directory_tree`."""
         return await _call_async("directory_tree", {"path": path, "excludePatterns": excludePatterns}, ("excludePatterns",))
 
@@ -193,7 +193,7 @@ class aio:
         return await _call_async("move_file", {"source": source, "destination": destination})
 
     @staticmethod
-    async def search_files(path: str, pattern: str, *, excludePatterns: list[str] = []) -> ReadFileResult:
+    async def search_files(path: str, pattern: str, *, excludePatterns: list[str] = _default([])) -> ReadFileResult:
         """Async variant of `search_files`."""
         return await _call_async("search_files", {"path": path, "pattern": pattern, "excludePatterns": excludePatterns}, ("excludePatterns",))
 

@@ -155,17 +155,29 @@ def add_issue_comment(owner: str, repo: str, issue_number: float, body: str) -> 
 
 
 def search_code(q: str, *, order: Literal["asc", "desc"] | None = None, page: float | None = None, per_page: float | None = None) -> Any:
-    """Search for code across GitHub repositories"""
+    """Search for code across GitHub repositories
+
+    Args:
+        page: >= 1
+        per_page: 1..100"""
     return _call("search_code", {"q": q, "order": order, "page": page, "per_page": per_page}, ("order", "page", "per_page"))
 
 
 def search_issues(q: str, *, order: Literal["asc", "desc"] | None = None, page: float | None = None, per_page: float | None = None, sort: Literal["comments", "reactions", "reactions-+1", "reactions--1", "reactions-smile", "reactions-thinking_face", "reactions-heart", "reactions-tada", "interactions", "created", "updated"] | None = None) -> Any:
-    """Search for issues and pull requests across GitHub repositories"""
+    """Search for issues and pull requests across GitHub repositories
+
+    Args:
+        page: >= 1
+        per_page: 1..100"""
     return _call("search_issues", {"q": q, "order": order, "page": page, "per_page": per_page, "sort": sort}, ("order", "page", "per_page", "sort"))
 
 
 def search_users(q: str, *, order: Literal["asc", "desc"] | None = None, page: float | None = None, per_page: float | None = None, sort: Literal["followers", "repositories", "joined"] | None = None) -> Any:
-    """Search for users on GitHub"""
+    """Search for users on GitHub
+
+    Args:
+        page: >= 1
+        per_page: 1..100"""
     return _call("search_users", {"q": q, "order": order, "page": page, "per_page": per_page, "sort": sort}, ("order", "page", "per_page", "sort"))
 
 

@@ -35,7 +35,7 @@ export const SDK_EXPORTS = ['aio', 'search_tools', 'ToolError', 'ToolArgumentErr
 /** Names the SDK module itself defines or imports; tools and types must not take them. */
 export const SDK_RESERVED = new Set<string>([
   'annotations', 'Any', 'Literal', 'NotRequired', 'TypedDict', 'TypeAlias', ...SDK_EXPORTS,
-  '_call', '_call_async', '_tic',
+  '_call', '_call_async', '_tic', '_default', '_NOT_GIVEN', '_search',
 ]);
 
 /** `getUserByID` -> `get_user_by_id`, `list-files` -> `list_files`. */

@@ -181,10 +181,32 @@ class ToolArgumentError(ToolError, TypeError, ValueError):
     """Arguments that break the tool's schema: caught as TypeError or ValueError too."""
 
 
+class _Default:
+    """The default of an SDK parameter the cell did not pass: never sent, so the tool
+    applies its own. Its repr is the schema's default, so `help()` shows `limit: int = 30`."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str):
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def default(value) -> _Default:
+    """The marker standing for a schema default in a generated signature."""
+    return _Default(repr(value))
+
+
+# A nullable parameter with no default: `None` would be sent as null, so "not given" is this.
+NOT_GIVEN = _Default("...")
+
+
 def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
-    # None for an optional parameter means "not given": the tool applies its own default.
-    if optional:
-        args = {k: v for k, v in args.items() if not (v is None and k in optional)}
+    # Only what the cell passed is sent. For the `optional` keys (whose type has no None),
+    # None means "not given" too; elsewhere None is a value and goes as null.
+    args = {k: v for k, v in args.items() if type(v) is not _Default and not (v is None and k in optional)}
     request = {"tool": tool, "args": args}
     if namespace is not None:
         request["namespace"] = namespace
