@@ -175,6 +175,10 @@ function renderModule(mod: PythonModule, version: string, source: string): strin
     typingImports: typingImports.join(', '),
     // Only what the module uses: strict pyright reports an unused private import.
     ticImports: [
+      'Audio as Audio',
+      'Image as Image',
+      'Resource as Resource',
+      'ResourceLink as ResourceLink',
       'ToolArgumentError as ToolArgumentError',
       'ToolError as ToolError',
       ...(markers.has('_NOT_GIVEN') ? ['NOT_GIVEN as _NOT_GIVEN'] : []),

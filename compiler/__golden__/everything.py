@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, default as _default, search as _search
+from _tic import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, default as _default, search as _search
 
-__all__ = ["GetStructuredContentResult", "echo", "get_annotated_message", "get_env", "get_resource_links", "get_resource_reference", "get_structured_content", "get_sum", "get_tiny_image", "gzip_file_as_resource", "toggle_simulated_logging", "toggle_subscriber_updates", "trigger_long_running_operation", "simulate_research_query", "aio", "search_tools", "ToolError", "ToolArgumentError"]
+__all__ = ["GetStructuredContentResult", "echo", "get_annotated_message", "get_env", "get_resource_links", "get_resource_reference", "get_structured_content", "get_sum", "get_tiny_image", "gzip_file_as_resource", "toggle_simulated_logging", "toggle_subscriber_updates", "trigger_long_running_operation", "simulate_research_query", "aio", "search_tools", "ToolError", "ToolArgumentError", "Image", "Audio", "Resource", "ResourceLink"]
 
 
 class GetStructuredContentResult(TypedDict):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
-from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, default as _default, search as _search
+from _tic import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, default as _default, search as _search
 
-__all__ = ["ReadFileResult", "ReadMediaFileResult", "ReadMediaFileResultContentItemOption1", "ReadMediaFileResultContentItemOption2", "Resource", "Edit", "read_file", "read_text_file", "read_media_file", "read_multiple_files", "write_file", "edit_file", "create_directory", "list_directory", "list_directory_with_sizes", "directory_tree", "move_file", "search_files", "get_file_info", "list_allowed_directories", "aio", "search_tools", "ToolError", "ToolArgumentError"]
+__all__ = ["ReadFileResult", "ReadMediaFileResult", "ReadMediaFileResultContentItemOption1", "ReadMediaFileResultContentItemOption2", "ReadMediaFileResultContentItemOption2Resource", "Edit", "read_file", "read_text_file", "read_media_file", "read_multiple_files", "write_file", "edit_file", "create_directory", "list_directory", "list_directory_with_sizes", "directory_tree", "move_file", "search_files", "get_file_info", "list_allowed_directories", "aio", "search_tools", "ToolError", "ToolArgumentError", "Image", "Audio", "Resource", "ResourceLink"]
 
 
 class ReadFileResult(TypedDict):
@@ -28,10 +28,10 @@ class ReadMediaFileResultContentItemOption1(TypedDict):
 
 class ReadMediaFileResultContentItemOption2(TypedDict):
     type: Literal["resource"]
-    resource: Resource
+    resource: ReadMediaFileResultContentItemOption2Resource
 
 
-class Resource(TypedDict):
+class ReadMediaFileResultContentItemOption2Resource(TypedDict):
     uri: str
     mimeType: NotRequired[str]
     blob: str

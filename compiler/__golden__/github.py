@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, search as _search
+from _tic import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, search as _search
 
-__all__ = ["File", "CreatePullRequestReviewCommentsItemOption1", "CreatePullRequestReviewCommentsItemOption2", "create_or_update_file", "search_repositories", "create_repository", "get_file_contents", "push_files", "create_issue", "create_pull_request", "fork_repository", "create_branch", "list_commits", "list_issues", "update_issue", "add_issue_comment", "search_code", "search_issues", "search_users", "get_issue", "get_pull_request", "list_pull_requests", "create_pull_request_review", "merge_pull_request", "get_pull_request_files", "get_pull_request_status", "update_pull_request_branch", "get_pull_request_comments", "get_pull_request_reviews", "aio", "search_tools", "ToolError", "ToolArgumentError"]
+__all__ = ["File", "CreatePullRequestReviewCommentsItemOption1", "CreatePullRequestReviewCommentsItemOption2", "create_or_update_file", "search_repositories", "create_repository", "get_file_contents", "push_files", "create_issue", "create_pull_request", "fork_repository", "create_branch", "list_commits", "list_issues", "update_issue", "add_issue_comment", "search_code", "search_issues", "search_users", "get_issue", "get_pull_request", "list_pull_requests", "create_pull_request_review", "merge_pull_request", "get_pull_request_files", "get_pull_request_status", "update_pull_request_branch", "get_pull_request_comments", "get_pull_request_reviews", "aio", "search_tools", "ToolError", "ToolArgumentError", "Image", "Audio", "Resource", "ResourceLink"]
 
 
 class File(TypedDict):

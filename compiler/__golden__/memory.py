@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from _tic import ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, search as _search
+from _tic import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, ToolArgumentError as ToolArgumentError, ToolError as ToolError, call as _call, call_async as _call_async, search as _search
 
-__all__ = ["Entity", "CreateEntitiesResult", "Relation", "CreateRelationsResult", "Observation", "AddObservationsResult", "Result", "DeleteEntitiesResult", "Deletion", "ReadGraphResult", "create_entities", "create_relations", "add_observations", "delete_entities", "delete_observations", "delete_relations", "read_graph", "search_nodes", "open_nodes", "aio", "search_tools", "ToolError", "ToolArgumentError"]
+__all__ = ["Entity", "CreateEntitiesResult", "Relation", "CreateRelationsResult", "Observation", "AddObservationsResult", "Result", "DeleteEntitiesResult", "Deletion", "ReadGraphResult", "create_entities", "create_relations", "add_observations", "delete_entities", "delete_observations", "delete_relations", "read_graph", "search_nodes", "open_nodes", "aio", "search_tools", "ToolError", "ToolArgumentError", "Image", "Audio", "Resource", "ResourceLink"]
 
 
 class Entity(TypedDict):

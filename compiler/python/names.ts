@@ -30,7 +30,7 @@ export const PY_BUILTINS = new Set([
 ]);
 
 /** What every SDK module offers besides its tools (in its `__all__`). */
-export const SDK_EXPORTS = ['aio', 'search_tools', 'ToolError', 'ToolArgumentError'] as const;
+export const SDK_EXPORTS = ['aio', 'search_tools', 'ToolError', 'ToolArgumentError', 'Image', 'Audio', 'Resource', 'ResourceLink'] as const;
 
 /** Names the SDK module itself defines or imports; tools and types must not take them. */
 export const SDK_RESERVED = new Set<string>([

@@ -16,6 +16,7 @@ import traceback
 
 import _tic_host
 from _tic import _preload
+from _tic.content import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, decode as _decode_content
 
 # One namespace for every cell of the session: that is what makes globals persist.
 _namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
@@ -216,6 +217,8 @@ def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
 def _value(reply: dict):
     """The value of a decoded reply, or the exception it stands for."""
     if reply.get("ok"):
+        if "content" in reply:  # MCP content blocks: images, audio, resources (see content.py)
+            return _decode_content(reply["content"])
         return reply.get("value")
     error = reply.get("error") or {}
     kind = error.get("kind")
