@@ -169,7 +169,7 @@ function renderModule(mod: PythonModule, version: string, source: string): strin
     docstring: docstring(
       mod.namespace
         ? `Tools of ${mod.namespace}: call them like functions; each returns the tool's result as plain Python data.`
-        : 'Tools: call them like functions; each returns the tool\'s result as plain Python data.\n\nA failed call raises ToolError (ToolArgumentError when the arguments break the tool\'s schema). `search_tools("words")` finds tools; `help(NAME)` shows one.',
+        : 'Tools: call them like functions; each returns the tool\'s result as plain Python data.\n\nImages, audio and resources a tool returns are Image, Audio, Resource and ResourceLink objects. A failed call raises ToolError (ToolArgumentError when the arguments break the tool\'s schema). `search_tools("words")` finds tools; `help(NAME)` shows one.',
       '',
     ),
     typingImports: typingImports.join(', '),
