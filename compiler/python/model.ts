@@ -95,6 +95,7 @@ export function printType(t: PyType): string {
  */
 export function allowsNone(t: PyType, definitions: Definition[], seen: Set<string> = new Set()): boolean {
   if (t.kind === 'none') return true;
+  if (t.kind === 'literal') return t.values.includes(null);
   if (t.kind === 'union') return t.members.some((m) => allowsNone(m, definitions, seen));
   if (t.kind === 'ref' && !seen.has(t.name)) {
     seen.add(t.name);

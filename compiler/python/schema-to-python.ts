@@ -227,7 +227,8 @@ export class PythonTypes {
 
   private convertInner(s: Schema, ctx: Ctx): PyType {
     if (typeof s.$ref === 'string') return this.ref(s.$ref, ctx);
-    if ('const' in s) return isLiteral(s.const) ? { kind: 'literal', values: [s.const] } : this.fromValue(s.const);
+    // Through union(): `const: null` is `None`, not `Literal[None]`.
+    if ('const' in s) return isLiteral(s.const) ? union([{ kind: 'literal', values: [s.const] }]) : this.fromValue(s.const);
     if (Array.isArray(s.enum)) return this.enumType(s.enum);
     for (const key of ['anyOf', 'oneOf'] as const) {
       const branches = s[key];
