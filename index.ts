@@ -25,5 +25,6 @@ export {
   type ToolCallRecord,
 } from './runtime/session.js';
 export { GuestLoadError } from './runtime/load.js';
+export { type OutputSchemaMode } from './runtime/tools.js';
 export { build, type BuildOptions, type BuildResult, type Manifest } from './compiler/build.js';
 export { connectMcpServer, splitCommand, McpError, type McpServer } from './runtime/mcp.js';

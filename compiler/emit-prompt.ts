@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { packageRoot } from '../runtime/package-root.js';
 import type { PythonSdk } from './emit-python.js';
-import { type Definition, printType } from './python/model.js';
+import { withConstraints } from './python/constraints.js';
+import { type Definition, allowsNone, printType } from './python/model.js';
 import { isPythonIdentifier } from './python/names.js';
 import { firstLine } from './python/schema-to-python.js';
-import type { ToolSignature } from './python/schema-to-python.js';
+import type { Param, ToolSignature } from './python/schema-to-python.js';
 import type { ToolIR } from './normalize.js';
 
 import type { PromptStyle } from './prompt-styles.js';
@@ -41,6 +42,7 @@ function definitionText(def: Definition, style: PromptStyle): string {
     const type = f.required ? printType(f.type) : `NotRequired[${printType(f.type)}]`;
     let doc = describe(f.description, style);
     if (doc && style === 'compact' && restatesName(doc, f.key, def.name)) doc = undefined;
+    doc = withConstraints(f.constraints, doc);
     return `    ${isPythonIdentifier(f.key) ? f.key : JSON.stringify(f.key)}: ${type}${doc ? `  # ${doc}` : ''}`;
   });
   return [head, ...fields].join('\n');
@@ -81,13 +83,20 @@ function commonParamDocs(mods: PythonSdk['modules'], style: PromptStyle): Map<st
   return common;
 }
 
-function signatureText(tool: ToolIR, sig: ToolSignature, style: PromptStyle, prefix: string, common: Map<string, string>): string {
-  const params = sig.params.map((p) => {
-    const type = printType(p.type);
-    if (p.required) return `${p.pyName}: ${type}`;
-    if (p.default !== undefined && p.default !== 'None') return `${p.pyName}: ${type} = ${p.default}`;
-    return `${p.pyName}: ${type} = None`;
-  });
+/**
+ * A parameter as the model reads it: `limit: int = 30` (the tool's own default, not sent
+ * unless passed), `note: str | None = ...` (nullable, no default: None is sent as null),
+ * `q: str = None` (None means "not given"). The SDK's markers never show (see emit-python.ts).
+ */
+function paramText(p: Param, defs: Definition[]): string {
+  const type = printType(p.type);
+  if (p.required) return `${p.pyName}: ${type}`;
+  if (p.default !== undefined) return `${p.pyName}: ${type} = ${p.default}`;
+  return `${p.pyName}: ${type} = ${allowsNone(p.type, defs) ? '...' : 'None'}`;
+}
+
+function signatureText(tool: ToolIR, sig: ToolSignature, defs: Definition[], style: PromptStyle, prefix: string, common: Map<string, string>): string {
+  const params = sig.params.map((p) => paramText(p, defs));
   const req = params.filter((_, i) => sig.params[i]!.required);
   const opt = params.filter((_, i) => !sig.params[i]!.required);
   const all = [...req, ...(opt.length ? ['*', ...opt] : []), ...(sig.extra ? [`**extra: ${printType(sig.extra)}`] : [])];
@@ -96,10 +105,11 @@ function signatureText(tool: ToolIR, sig: ToolSignature, style: PromptStyle, pre
   const doc = describe(tool.description, style) ?? tool.title;
   const docs: string[] = doc ? [doc] : [];
   for (const p of sig.params) {
-    const d = describe(p.description, style);
-    if (!d || common.get(p.pyName) === d) continue;
-    if (style === 'compact' && restatesName(d, p.pyName, tool.pyName)) continue;
-    docs.push(`${p.pyName}: ${d}`);
+    let d = describe(p.description, style);
+    if (d && common.get(p.pyName) === d) d = undefined;
+    if (d && style === 'compact' && restatesName(d, p.pyName, tool.pyName)) d = undefined;
+    const line = withConstraints(p.constraints, d);
+    if (line) docs.push(`${p.pyName}: ${line}`);
   }
   return lines.concat(docs.map((d) => `    # ${d}`)).join('\n');
 }
@@ -117,8 +127,10 @@ export function emitPrompt(sdk: PythonSdk, options: { moduleName: string; style:
     }
     if (mod.namespace) blocks.push(`# ${moduleName}.${mod.namespace}`);
     for (const def of mod.definitions) blocks.push(definitionText(def, style));
-    for (const t of mod.tools) blocks.push(signatureText(t, mod.signatures.get(t.name)!, style, prefix, common));
+    for (const t of mod.tools) blocks.push(signatureText(t, mod.signatures.get(t.name)!, mod.definitions, style, prefix, common));
   }
   const template = Handlebars.compile(readFileSync(join(packageRoot(), 'templates', 'prompt.md.hbs'), 'utf8'), { noEscape: true, strict: true });
-  return template({ module: moduleName, index: style === 'index', code: blocks.join(style === 'index' ? '\n' : '\n\n') });
+  // The rule for None as a value is said only where a parameter takes it.
+  const nullable = sdk.modules.some((m) => [...m.signatures.values()].some((s) => s.params.some((p) => !p.required && allowsNone(p.type, m.definitions))));
+  return template({ module: moduleName, index: style === 'index', nullable, code: blocks.join(style === 'index' ? '\n' : '\n\n') });
 }

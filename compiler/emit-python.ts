@@ -7,7 +7,8 @@ import Handlebars from 'handlebars';
 import { packageRoot } from '../runtime/package-root.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { ToolIR } from './normalize.js';
-import { type Definition, type PyType, printType, pyLiteral } from './python/model.js';
+import { withConstraints } from './python/constraints.js';
+import { type Definition, type PyType, allowsNone, printType, pyLiteral } from './python/model.js';
 import { NameScope, SDK_EXPORTS, SDK_RESERVED, isPythonIdentifier } from './python/names.js';
 import { type Param, PythonTypes, type ToolSignature, firstLine } from './python/schema-to-python.js';
 
@@ -44,26 +45,44 @@ export function docstring(text: string, indent: string): string {
   return body.endsWith('"') ? `${body} ` : body;
 }
 
-function paramDecl(p: Param): string {
+// How a parameter the cell did not pass stays unsent: its default in the .py is a marker
+// from `_tic` (`_default(30)`, or `_NOT_GIVEN` for a nullable parameter with no default)
+// whose repr is the schema default (`30`, `...`), so `help(tools.x)` reads like the prompt
+// (`limit: int = 30`) while `_call` drops every marker before the request is sent. The
+// markers are typed `Any` in _tic.pyi, so strict pyright sees plain defaults. A default
+// stays documentation: the tool applies its own. `None` for a parameter whose type has no
+// `None` means "not given" too (the `optional` tuple of the call); where the schema allows
+// null, `None` is a value and is sent as null.
+type Marker = '_default' | '_NOT_GIVEN';
+
+function paramDecl(p: Param, defs: Definition[], used: Set<Marker>): string {
   const type = printType(p.type);
   if (p.required) return `${p.pyName}: ${type}`;
-  if (p.default !== undefined && p.default !== 'None') return `${p.pyName}: ${type} = ${p.default}`;
+  if (p.default !== undefined) {
+    used.add('_default');
+    return `${p.pyName}: ${type} = _default(${p.default})`;
+  }
+  if (allowsNone(p.type, defs)) {
+    used.add('_NOT_GIVEN');
+    return `${p.pyName}: ${type} = _NOT_GIVEN`;
+  }
   return `${p.pyName}: ${type === 'None' || type.endsWith(' | None') ? type : `${type} | None`} = None`;
 }
 
-function paramsText(sig: ToolSignature): string {
-  const req = sig.params.filter((p) => p.required).map(paramDecl);
-  const opt = sig.params.filter((p) => !p.required).map(paramDecl);
+function paramsText(sig: ToolSignature, defs: Definition[], used: Set<Marker>): string {
+  const req = sig.params.filter((p) => p.required).map((p) => paramDecl(p, defs, used));
+  const opt = sig.params.filter((p) => !p.required).map((p) => paramDecl(p, defs, used));
   const parts = [...req];
   if (opt.length) parts.push('*', ...opt);
   if (sig.extra) parts.push(`**extra: ${printType(sig.extra)}`);
   return parts.join(', ');
 }
 
-function callArgs(tool: ToolIR, sig: ToolSignature): string {
+function callArgs(tool: ToolIR, sig: ToolSignature, defs: Definition[]): string {
   const entries = sig.params.map((p) => `${JSON.stringify(p.key)}: ${p.pyName}`).join(', ');
   const dict = sig.extra ? `{${entries}${entries ? ', ' : ''}**extra}` : `{${entries}}`;
-  const optional = sig.params.filter((p) => !p.required).map((p) => JSON.stringify(p.key));
+  // The optional parameters for which None means "not given" (their type has no None).
+  const optional = sig.params.filter((p) => !p.required && !allowsNone(p.type, defs)).map((p) => JSON.stringify(p.key));
   const opt = `(${optional.join(', ')}${optional.length === 1 ? ',' : ''})`;
   const ns = tool.namespace !== undefined ? `, ${opt}, ${JSON.stringify(tool.namespace)}` : optional.length ? `, ${opt}` : '';
   return `${JSON.stringify(tool.name)}, ${dict}${ns}`;
@@ -72,9 +91,10 @@ function callArgs(tool: ToolIR, sig: ToolSignature): string {
 export function functionDoc(tool: ToolIR, sig: ToolSignature): string {
   const parts: string[] = [];
   parts.push(tool.description.trim() || tool.title || `Calls the ${JSON.stringify(tool.name)} tool.`);
-  const documented = sig.params.filter((p) => p.description);
+  const documented = sig.params.filter((p) => p.description?.trim() || p.constraints);
   if (documented.length) {
-    parts.push('Args:\n' + documented.map((p) => `    ${p.pyName}: ${p.description!.trim().replace(/\n\s*/g, ' ')}`).join('\n'));
+    const line = (p: Param) => withConstraints(p.constraints, p.description?.trim().replace(/\n\s*/g, ' ') || undefined)!;
+    parts.push('Args:\n' + documented.map((p) => `    ${p.pyName}: ${line(p)}`).join('\n'));
   }
   return docstring(parts.join('\n\n'), '    ');
 }
@@ -107,7 +127,10 @@ function definitionView(def: Definition) {
       functionalForm: false,
       alias: false,
       doc: def.description ? docstring(def.description, '    ') : '',
-      fields: def.fields.map((f) => ({ key: f.key, type: fieldType(f), doc: f.description ? docstring(f.description, '    ') : '' })),
+      fields: def.fields.map((f) => {
+        const doc = withConstraints(f.constraints, f.description?.trim() || undefined);
+        return { key: f.key, type: fieldType(f), doc: doc ? docstring(doc, '    ') : '' };
+      }),
     };
   }
   // Keys that are not identifiers need the functional form; its values are evaluated at
@@ -122,15 +145,16 @@ function definitionView(def: Definition) {
 }
 
 function renderModule(mod: PythonModule, version: string, source: string): string {
+  const markers = new Set<Marker>();
   const functions = mod.tools.map((tool) => {
     const sig = mod.signatures.get(tool.name)!;
     const qualified = mod.namespace ? `${mod.namespace}.${tool.pyName}` : tool.pyName;
     return {
       name: tool.pyName,
-      params: paramsText(sig),
+      params: paramsText(sig, mod.definitions, markers),
       returns: printType(sig.result),
       doc: functionDoc(tool, sig),
-      call: callArgs(tool, sig),
+      call: callArgs(tool, sig, mod.definitions),
       pyLiteralName: pyLiteral(qualified),
       pyLiteralTool: pyLiteral(tool.name),
       pyLiteralSummary: pyLiteral(firstLine(tool.description) ?? tool.title ?? ''),
@@ -145,10 +169,24 @@ function renderModule(mod: PythonModule, version: string, source: string): strin
     docstring: docstring(
       mod.namespace
         ? `Tools of ${mod.namespace}: call them like functions; each returns the tool's result as plain Python data.`
-        : 'Tools: call them like functions; each returns the tool\'s result as plain Python data.\n\nA failed call raises ToolError (ToolArgumentError when the arguments break the tool\'s schema). `search_tools("words")` finds tools; `help(NAME)` shows one.',
+        : 'Tools: call them like functions; each returns the tool\'s result as plain Python data.\n\nImages, audio and resources a tool returns are Image, Audio, Resource and ResourceLink objects. A failed call raises ToolError (ToolArgumentError when the arguments break the tool\'s schema). `search_tools("words")` finds tools; `help(NAME)` shows one.',
       '',
     ),
     typingImports: typingImports.join(', '),
+    // Only what the module uses: strict pyright reports an unused private import.
+    ticImports: [
+      'Audio as Audio',
+      'Image as Image',
+      'Resource as Resource',
+      'ResourceLink as ResourceLink',
+      'ToolArgumentError as ToolArgumentError',
+      'ToolError as ToolError',
+      ...(markers.has('_NOT_GIVEN') ? ['NOT_GIVEN as _NOT_GIVEN'] : []),
+      'call as _call',
+      'call_async as _call_async',
+      ...(markers.has('_default') ? ['default as _default'] : []),
+      'search as _search',
+    ].join(', '),
     all: all.map((n) => JSON.stringify(n)).join(', '),
     definitions,
     functions,

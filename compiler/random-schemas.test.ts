@@ -112,7 +112,7 @@ describe('random valid tool lists', () => {
       const sdk = emitPython(tools, { moduleName: 'tools', version: '0', sources: [file] }, new Diagnostics(file));
       writeSdk(sdk, join(root, `s${seed}`));
       // A stand-in for the guest's _tic, enough to import the SDK in the build Python.
-      writeFileSync(join(root, `s${seed}`, '_tic.py'), 'class ToolError(Exception): pass\nclass ToolArgumentError(ToolError, TypeError, ValueError): pass\ndef call(*a, **k): pass\nasync def call_async(*a, **k): pass\ndef search(t, q): return []\n');
+      writeFileSync(join(root, `s${seed}`, '_tic.py'), 'class ToolError(Exception): pass\nclass ToolArgumentError(ToolError, TypeError, ValueError): pass\ndef call(*a, **k): pass\nasync def call_async(*a, **k): pass\ndef search(t, q): return []\nclass Image: pass\nclass Audio: pass\nclass Resource: pass\nclass ResourceLink(Resource): pass\nNOT_GIVEN = object()\ndef default(v): return object()\n');
       const imported = spawnSync(BUILD_PYTHON, ['-c', 'import tools, typing; typing.get_type_hints(tools.aio); print(len(tools.__all__))'], { cwd: join(root, `s${seed}`), encoding: 'utf8' });
       expect(imported.stderr, `seed ${seed}`).toBe('');
       expect(Number(imported.stdout)).toBeGreaterThan(20);

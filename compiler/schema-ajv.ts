@@ -1,12 +1,21 @@
 // One choice of ajv per JSON Schema draft, shared by the compiler (is this a schema?) and
-// the runtime (do these arguments fit it?).
+// the runtime (do these arguments fit it? does this result fit the output schema?).
 
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 
-// Formats are descriptive in tool lists (and ajv would need ajv-formats for most of them).
-const ajv07 = new Ajv({ strict: false, validateFormats: false, allErrors: false });
-const ajv2020 = new Ajv2020({ strict: false, validateFormats: false, allErrors: false });
+// ajv-formats is CommonJS: under Node's ESM loader its default import is module.exports.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
+
+// Known formats (date-time, email, uri, uuid, ...) are checked, as the prompt tells the
+// model; an unknown format is descriptive only, and `logger: false` keeps ajv from
+// printing about it on the host's stderr.
+const options = { strict: false, allErrors: false, logger: false } as const;
+const ajv07 = new Ajv(options);
+const ajv2020 = new Ajv2020(options);
+addFormats(ajv07);
+addFormats(ajv2020);
 
 /**
  * The ajv for the schema's draft (2019-09 and 2020-12 by their `$schema`, else draft-07),

@@ -124,7 +124,7 @@ describe('a session', () => {
     expect(r3.error?.message).toBe('the host has no handler for tool "unhandled"');
   });
 
-  it('turns MCP CallToolResults into plain data', async () => {
+  it('turns MCP CallToolResults into Python values', async () => {
     const s = await session({
       handlers: {
         'mcp-result': ({ kind }: { kind: string }) => {
@@ -136,7 +136,7 @@ describe('a session', () => {
       },
     });
     const r = await s.run('[tools.mcp_result(k) for k in ("structured", "text", "blocks")]');
-    expect(r.value).toBe("[{'a': 1}, 'plain', ['one', {'type': 'image', 'data': 'AA==', 'mimeType': 'image/png'}]]");
+    expect(r.value).toBe("[{'a': 1}, 'plain', ['one', <Image image/png 1 bytes>]]");
     const e = await s.run('tools.mcp_result("error")');
     expect(e.error).toMatchObject({ type: '_tic.ToolError', message: 'it broke' });
   });

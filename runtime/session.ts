@@ -6,7 +6,7 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type ToolRequest, badRequestReply, encodeJson, parseRequest } from './host-calls.js';
 import type { CellError } from './instance.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
-import { type CallReply, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
+import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
 // `any`: each handler takes its own tool's argument type (see tools.d.ts)
 export type Handler = (args: any) => unknown;
@@ -32,6 +32,14 @@ export interface SessionOptions<H extends object = Handlers> {
   /** Host folder mirrored at /workspace (created if missing); in memory only when omitted. */
   workspace?: string;
   limits?: Limits;
+  /**
+   * A handler's result that breaks its tool's `outputSchema`: `'error'` (default) fails the
+   * call with a ToolError naming the JSON path (a handler bug never reaches the model as
+   * silently wrong data); `'warn'` passes the result on and reports the mismatch as the
+   * call's `warning` (onToolCall) and a `[tooliscode: warning: ...]` line on the cell's
+   * stderr; `'off'` does not check.
+   */
+  outputSchema?: OutputSchemaMode;
 }
 
 export interface ToolCallRecord {
@@ -44,6 +52,8 @@ export interface ToolCallRecord {
 export interface ToolCallEvent extends ToolCallRecord {
   args: Record<string, unknown>;
   error?: string;
+  /** A result that broke the tool's outputSchema, passed on (`outputSchema: 'warn'`). */
+  warning?: string;
 }
 
 export interface RunOptions {
@@ -126,6 +136,7 @@ export class Session {
     private readonly handlers: Handlers,
     /** Complete: Guest.createSession fills in the defaults. */
     private readonly limits: Required<Limits>,
+    private readonly outputSchema: OutputSchemaMode = 'error',
   ) {
     handle.worker.on('message', (m: FromWorker) => this.onMessage(m));
     handle.worker.on('error', (err) => this.end(`the session's worker failed: ${err.message}`));
@@ -312,6 +323,7 @@ export class Session {
     const start = performance.now();
     const spec: ToolSpec | undefined = this.tools.get(req.tool, req.namespace);
     let reply: CallReply;
+    let warning: string | undefined;
     if (!spec) {
       reply = { ok: false, error: { kind: 'tool', type: 'ToolNotFound', message: `no tool named ${JSON.stringify(req.tool)}` } };
     } else {
@@ -319,16 +331,24 @@ export class Session {
       try {
         this.tools.check(spec, req.args);
         if (!handler) throw Object.assign(new Error(`the host has no handler for tool ${JSON.stringify(req.tool)}`), { name: 'ToolNotImplemented' });
-        reply = toReply(await handler(req.args));
+        reply = toReply(await handler(req.args), spec);
       } catch (err) {
         reply = errorReply(err);
       }
+      const mismatch = this.outputSchema === 'off' ? undefined : this.tools.checkResult(spec, reply);
+      if (mismatch && this.outputSchema === 'warn') warning = mismatch;
+      else if (mismatch) reply = { ok: false, error: { kind: 'tool', type: 'ToolResultError', message: mismatch } };
+    }
+    if (warning && this.cell === cell) {
+      const line = `[tooliscode: warning: ${warning}]\n`;
+      cell.stderr.push(line);
+      cell.options.onStderr?.(line);
     }
     const ms = performance.now() - start;
     const record: ToolCallRecord = { name: req.tool, ...(req.namespace !== undefined ? { namespace: req.namespace } : {}), ms, ok: reply.ok };
     cell.toolCalls.push(record);
     try {
-      cell.options.onToolCall?.({ ...record, args: req.args, ...(reply.ok ? {} : { error: reply.error.message }) });
+      cell.options.onToolCall?.({ ...record, args: req.args, ...(reply.ok ? {} : { error: reply.error.message }), ...(warning ? { warning } : {}) });
     } catch {
       /* an observer's failure is not the tool's */
     }

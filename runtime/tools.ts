@@ -24,7 +24,18 @@ export interface CallError {
   message: string;
 }
 
-export type CallReply = { ok: true; value: unknown } | { ok: false; error: CallError };
+/** One MCP content block, as the server sent it (the guest decodes `image`, `audio`, `resource`, `resource_link`). */
+export type ContentBlock = { type: string; [k: string]: unknown };
+
+/**
+ * A successful call carries either a plain JSON `value` or, for an MCP result whose
+ * content is more than text, its `content` blocks (the guest turns them into `Image`,
+ * `Audio`, `Resource`, ... objects; plain data could never be mistaken for them).
+ */
+export type CallReply = { ok: true; value: unknown } | { ok: true; content: ContentBlock[] } | { ok: false; error: CallError };
+
+/** How a session treats a result that breaks its tool's `outputSchema`. */
+export type OutputSchemaMode = 'error' | 'warn' | 'off';
 
 export class ToolArgumentError extends Error {
   override name = 'ToolArgumentError';
@@ -39,13 +50,19 @@ function compileValidator(schema: Record<string, unknown>): ValidateFunction | u
   }
 }
 
-/** Reads one ajv error as a sentence about the argument it concerns. */
-function describeViolation(e: ErrorObject): string {
-  const path = e.instancePath
+const segments = (pointer: string) =>
+  pointer
     .split('/')
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const where = path.length ? `argument ${JSON.stringify(path[0])}${path.slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('')}` : 'the arguments';
+
+/** `[2].id`, `["a b"]`: the rest of a path after its root, as Python would index it. */
+const pathTail = (path: string[]) => path.map((p) => (/^\d+$/.test(p) ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
+
+/** Reads one ajv error as a sentence about the argument it concerns. */
+function describeViolation(e: ErrorObject): string {
+  const path = segments(e.instancePath);
+  const where = path.length ? `argument ${JSON.stringify(path[0])}${pathTail(path.slice(1))}` : 'the arguments';
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
@@ -65,10 +82,18 @@ function describeViolation(e: ErrorObject): string {
   }
 }
 
+/** Reads one ajv error about a result: `result.items[2].id: must be integer`. */
+function describeResultViolation(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  const extra = e.keyword === 'additionalProperties' ? ` (${JSON.stringify(params.additionalProperty)})` : e.keyword === 'enum' ? `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` : '';
+  return `result${pathTail(segments(e.instancePath))}: ${e.message ?? 'is invalid'}${extra}`;
+}
+
 /** The tools of one build, with their validators compiled on first use. */
 export class ToolTable {
   private readonly byKey = new Map<string, ToolSpec>();
   private readonly validators = new Map<ToolSpec, ValidateFunction | undefined>();
+  private readonly resultValidators = new Map<ToolSpec, ValidateFunction | undefined>();
 
   constructor(readonly tools: ToolSpec[]) {
     for (const t of tools) this.byKey.set(ToolTable.key(t.name, t.namespace), t);
@@ -88,32 +113,63 @@ export class ToolTable {
     const validate = this.validators.get(tool);
     if (validate && !validate(args)) throw new ToolArgumentError(`${tool.pyName}(): ${describeViolation(validate.errors![0]!)}`);
   }
+
+  /**
+   * What is wrong with a handler's result for a tool that declares an `outputSchema`
+   * (`get_weather(): result.temp: must be number`), or undefined when it fits or the tool
+   * declares none. Content blocks (an image, say) are not data and are not checked.
+   */
+  checkResult(tool: ToolSpec, reply: CallReply): string | undefined {
+    if (!tool.outputSchema || !reply.ok || !('value' in reply)) return undefined;
+    if (!this.resultValidators.has(tool)) this.resultValidators.set(tool, compileValidator(tool.outputSchema));
+    const validate = this.resultValidators.get(tool);
+    if (!validate || validate(reply.value)) return undefined;
+    return `${tool.pyName}(): the result does not match the tool's outputSchema: ${describeResultViolation(validate.errors![0]!)}`;
+  }
 }
 
-function isMcpContentList(v: unknown): v is { type: string; [k: string]: unknown }[] {
+function isMcpContentList(v: unknown): v is ContentBlock[] {
   return Array.isArray(v) && v.every((c) => typeof c === 'object' && c !== null && typeof (c as { type?: unknown }).type === 'string');
 }
 
+const textOf = (c: ContentBlock) => (c.type === 'text' && typeof c.text === 'string' ? c.text : undefined);
+
 /**
  * What the guest receives for a handler's return value. An MCP CallToolResult
- * (`{content: [...], structuredContent?, isError?}`) becomes its structuredContent when
- * it has one, else the text of its single text block, else the list of blocks (text
- * blocks as strings); `isError` makes the call fail with the text as message. Any other
- * value is passed through as JSON.
+ * (`{content: [...], structuredContent?, isError?}`) becomes:
+ * - `isError`: a failed call, its text as the message;
+ * - its `structuredContent` when it has one;
+ * - the text of a single text block, parsed as JSON when the tool declares an
+ *   `outputSchema` (MCP servers before structuredContent sent their data that way);
+ * - text blocks only: a list of strings;
+ * - else its content blocks, which the guest turns into objects (`Image`, `Audio`,
+ *   `Resource`, `ResourceLink`; text stays a string).
+ * Any other value is passed through as JSON.
  */
-export function toReply(value: unknown): CallReply {
+export function toReply(value: unknown, tool?: Pick<ToolSpec, 'outputSchema'>): CallReply {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const r = value as Record<string, unknown>;
     const keys = Object.keys(r);
     if (isMcpContentList(r.content) && keys.every((k) => ['content', 'structuredContent', 'isError', '_meta'].includes(k))) {
-      const blocks = r.content.map((c) => (c.type === 'text' && typeof c.text === 'string' ? c.text : c));
+      const content = r.content;
       if (r.isError === true) {
-        const message = blocks.map((b) => (typeof b === 'string' ? b : JSON.stringify(b))).join('\n') || 'the tool reported an error';
+        const message = content.map((c) => textOf(c) ?? JSON.stringify(c)).join('\n') || 'the tool reported an error';
         return { ok: false, error: { kind: 'tool', type: 'ToolError', message } };
       }
       if (r.structuredContent !== undefined) return { ok: true, value: r.structuredContent };
-      if (blocks.length === 1 && typeof blocks[0] === 'string') return { ok: true, value: blocks[0] };
-      return { ok: true, value: blocks };
+      const texts = content.map(textOf);
+      if (texts.length === 1 && texts[0] !== undefined) {
+        if (tool?.outputSchema) {
+          try {
+            return { ok: true, value: JSON.parse(texts[0]) as unknown };
+          } catch {
+            /* not JSON: the text is the value (and the output check says what is wrong) */
+          }
+        }
+        return { ok: true, value: texts[0] };
+      }
+      if (texts.every((t) => t !== undefined)) return { ok: true, value: texts };
+      return { ok: true, content };
     }
   }
   return { ok: true, value: value === undefined ? null : value };

@@ -20,6 +20,8 @@ export interface TypedDictField {
   type: PyType;
   required: boolean;
   description?: string;
+  /** The schema's checks in a few words (`1..7`, `pattern ^[a-z]+$`), for docs and the prompt. */
+  constraints?: string;
 }
 
 export type Definition =
@@ -84,6 +86,23 @@ export function printType(t: PyType): string {
     case 'ref':
       return t.name;
   }
+}
+
+/**
+ * Whether `None` is a value of the type, i.e. the schema allows null explicitly (a type
+ * array with "null", `nullable`, an anyOf/oneOf branch or `const`/`enum` null), following
+ * aliases. `Any` does not count: a schema that says nothing about null gets "not given".
+ */
+export function allowsNone(t: PyType, definitions: Definition[], seen: Set<string> = new Set()): boolean {
+  if (t.kind === 'none') return true;
+  if (t.kind === 'literal') return t.values.includes(null);
+  if (t.kind === 'union') return t.members.some((m) => allowsNone(m, definitions, seen));
+  if (t.kind === 'ref' && !seen.has(t.name)) {
+    seen.add(t.name);
+    const def = definitions.find((d) => d.name === t.name);
+    return def?.kind === 'alias' && allowsNone(def.type, definitions, seen);
+  }
+  return false;
 }
 
 /** Names of definitions a type refers to (for ordering and reachability). */

@@ -30,12 +30,12 @@ export const PY_BUILTINS = new Set([
 ]);
 
 /** What every SDK module offers besides its tools (in its `__all__`). */
-export const SDK_EXPORTS = ['aio', 'search_tools', 'ToolError', 'ToolArgumentError'] as const;
+export const SDK_EXPORTS = ['aio', 'search_tools', 'ToolError', 'ToolArgumentError', 'Image', 'Audio', 'Resource', 'ResourceLink'] as const;
 
 /** Names the SDK module itself defines or imports; tools and types must not take them. */
 export const SDK_RESERVED = new Set<string>([
   'annotations', 'Any', 'Literal', 'NotRequired', 'TypedDict', 'TypeAlias', ...SDK_EXPORTS,
-  '_call', '_call_async', '_tic',
+  '_call', '_call_async', '_tic', '_default', '_NOT_GIVEN', '_search',
 ]);
 
 /** `getUserByID` -> `get_user_by_id`, `list-files` -> `list_files`. */

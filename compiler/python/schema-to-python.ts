@@ -7,6 +7,7 @@ import type { ToolIR } from '../normalize.js';
 import { ANY, type Definition, type Literal, NONE, type PyType, named, printType, pyLiteral, union } from './model.js';
 import { NameScope, identifier, pascalCase } from './names.js';
 import { escapePointer, resolvePointer } from '../schema-refs.js';
+import { constraintsText } from './constraints.js';
 
 type Schema = Record<string, unknown>;
 
@@ -20,6 +21,8 @@ export interface Param {
   /** Python literal of the schema default, if the schema has one. */
   default?: string;
   description?: string;
+  /** The schema's checks in a few words (`1..7`), see constraints.ts. */
+  constraints?: string;
 }
 
 export interface ToolSignature {
@@ -121,6 +124,8 @@ export class PythonTypes {
         }
         const d = typeof prop.description === 'string' ? prop.description : undefined;
         if (d) p.description = d;
+        const c = constraintsText(prop, (r) => this.deref(r, ctx)?.schema);
+        if (c) p.constraints = c;
       }
       params.push(p);
     }
@@ -222,7 +227,8 @@ export class PythonTypes {
 
   private convertInner(s: Schema, ctx: Ctx): PyType {
     if (typeof s.$ref === 'string') return this.ref(s.$ref, ctx);
-    if ('const' in s) return isLiteral(s.const) ? { kind: 'literal', values: [s.const] } : this.fromValue(s.const);
+    // Through union(): `const: null` is `None`, not `Literal[None]`.
+    if ('const' in s) return isLiteral(s.const) ? union([{ kind: 'literal', values: [s.const] }]) : this.fromValue(s.const);
     if (Array.isArray(s.enum)) return this.enumType(s.enum);
     for (const key of ['anyOf', 'oneOf'] as const) {
       const branches = s[key];
@@ -336,11 +342,12 @@ export class PythonTypes {
         short: pascalCase(key),
       });
       const description = isObject(prop) && typeof prop.description === 'string' ? prop.description : undefined;
-      def.fields.push({ key, type, required: required.has(key), ...(description ? { description } : {}) });
+      const constraints = constraintsText(prop, (r) => this.deref(r, ctx)?.schema);
+      def.fields.push({ key, type, required: required.has(key), ...(description ? { description } : {}), ...(constraints ? { constraints } : {}) });
     }
     // The same shape met again (an entity in the arguments and in the result, say) reuses
     // the first definition: fewer names for the model to read. Recursive shapes stay apart.
-    const shape = JSON.stringify([def.description, def.fields.map((f) => [f.key, printType(f.type), f.required, f.description])]);
+    const shape = JSON.stringify([def.description, def.fields.map((f) => [f.key, printType(f.type), f.required, f.description, f.constraints])]);
     const twin = this.byShape.get(shape);
     if (twin && !shape.includes(`"${name}`)) {
       this.definitions.splice(this.definitions.indexOf(def), 1);

@@ -16,6 +16,7 @@ import traceback
 
 import _tic_host
 from _tic import _preload
+from _tic.content import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, decode as _decode_content
 
 # One namespace for every cell of the session: that is what makes globals persist.
 _namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
@@ -181,10 +182,32 @@ class ToolArgumentError(ToolError, TypeError, ValueError):
     """Arguments that break the tool's schema: caught as TypeError or ValueError too."""
 
 
+class _Default:
+    """The default of an SDK parameter the cell did not pass: never sent, so the tool
+    applies its own. Its repr is the schema's default, so `help()` shows `limit: int = 30`."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str):
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def default(value) -> _Default:
+    """The marker standing for a schema default in a generated signature."""
+    return _Default(repr(value))
+
+
+# A nullable parameter with no default: `None` would be sent as null, so "not given" is this.
+NOT_GIVEN = _Default("...")
+
+
 def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
-    # None for an optional parameter means "not given": the tool applies its own default.
-    if optional:
-        args = {k: v for k, v in args.items() if not (v is None and k in optional)}
+    # Only what the cell passed is sent. For the `optional` keys (whose type has no None),
+    # None means "not given" too; elsewhere None is a value and goes as null.
+    args = {k: v for k, v in args.items() if type(v) is not _Default and not (v is None and k in optional)}
     request = {"tool": tool, "args": args}
     if namespace is not None:
         request["namespace"] = namespace
@@ -194,6 +217,8 @@ def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
 def _value(reply: dict):
     """The value of a decoded reply, or the exception it stands for."""
     if reply.get("ok"):
+        if "content" in reply:  # MCP content blocks: images, audio, resources (see content.py)
+            return _decode_content(reply["content"])
         return reply.get("value")
     error = reply.get("error") or {}
     kind = error.get("kind")

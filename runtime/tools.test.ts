@@ -1,0 +1,88 @@
+// The host side of calls without a guest: argument checks (formats included), output
+// schema checks, and how handler results become replies.
+import { describe, expect, it } from 'vitest';
+import { type ToolSpec, ToolTable, toReply } from './tools.js';
+
+const tool = (extra: Partial<ToolSpec>): ToolSpec => ({ name: 't', pyName: 't', inputSchema: { type: 'object' }, ...extra });
+
+describe('argument checks', () => {
+  const when = tool({ inputSchema: { type: 'object', properties: { when: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' }, odd: { type: 'string', format: 'no-such-format' } } } });
+  const table = new ToolTable([when]);
+
+  it('check known formats and name the argument', () => {
+    expect(() => table.check(when, { when: '2026-12-02T13:00:00Z', mail: 'a@b.org' })).not.toThrow();
+    expect(() => table.check(when, { when: 'yesterday' })).toThrow(/t\(\): argument "when" must match format "date-time" \(format\)/);
+    expect(() => table.check(when, { mail: 'not an address' })).toThrow(/argument "mail" must match format "email"/);
+  });
+
+  it('take an unknown format as documentation', () => {
+    expect(() => table.check(when, { odd: 'anything' })).not.toThrow();
+  });
+
+  it('check formats in 2020-12 schemas too', () => {
+    const t = tool({ inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } });
+    expect(() => new ToolTable([t]).check(t, { id: 'nope' })).toThrow(/argument "id" must match format "uuid"/);
+  });
+});
+
+describe('output schema checks', () => {
+  const out = tool({
+    pyName: 'list_items',
+    outputSchema: {
+      type: 'object',
+      properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, 'odd key': { type: 'string' } }, required: ['id'] } } },
+      required: ['items'],
+      additionalProperties: false,
+    },
+  });
+  const table = new ToolTable([out]);
+  const check = (value: unknown) => table.checkResult(out, { ok: true, value });
+
+  it('pass a result that fits', () => {
+    expect(check({ items: [{ id: 1 }, { id: 2, 'odd key': 'x' }] })).toBeUndefined();
+  });
+
+  it('name the JSON path and the rule of a mismatch', () => {
+    expect(check({ items: [{ id: 1 }, { id: 2 }, { id: 'three' }] })).toBe("list_items(): the result does not match the tool's outputSchema: result.items[2].id: must be integer");
+    expect(check({ items: [{ id: 1, 'odd key': 5 }] })).toMatch(/result\.items\[0\]\["odd key"\]: must be string$/);
+    expect(check({ items: [{}] })).toMatch(/result\.items\[0\]: must have required property 'id'$/);
+    expect(check({ items: [], more: 1 })).toMatch(/result: must NOT have additional properties \("more"\)$/);
+    expect(check('text')).toMatch(/result: must be object$/);
+  });
+
+  it('leave tools without an outputSchema, failed calls and content blocks alone', () => {
+    expect(new ToolTable([tool({})]).checkResult(tool({}), { ok: true, value: 'x' })).toBeUndefined();
+    expect(table.checkResult(out, { ok: false, error: { kind: 'tool', type: 'E', message: 'm' } })).toBeUndefined();
+    expect(table.checkResult(out, { ok: true, content: [{ type: 'image', data: '', mimeType: 'image/png' }] })).toBeUndefined();
+  });
+});
+
+describe('handler results', () => {
+  const image = { type: 'image', data: 'iVBORw0KGgo=', mimeType: 'image/png' };
+
+  it('pass plain values through; undefined is null', () => {
+    expect(toReply({ a: 1 })).toEqual({ ok: true, value: { a: 1 } });
+    expect(toReply([1, 2])).toEqual({ ok: true, value: [1, 2] });
+    expect(toReply(undefined)).toEqual({ ok: true, value: null });
+    // An object with `content` and other keys is data, not a CallToolResult.
+    expect(toReply({ content: [], total: 3 })).toEqual({ ok: true, value: { content: [], total: 3 } });
+  });
+
+  it('take structuredContent first, then text (JSON when the tool declares an outputSchema)', () => {
+    expect(toReply({ content: [{ type: 'text', text: '{"a":1}' }], structuredContent: { a: 2 } })).toEqual({ ok: true, value: { a: 2 } });
+    expect(toReply({ content: [{ type: 'text', text: '{"a":1}' }] })).toEqual({ ok: true, value: '{"a":1}' });
+    expect(toReply({ content: [{ type: 'text', text: '{"a":1}' }] }, { outputSchema: { type: 'object' } })).toEqual({ ok: true, value: { a: 1 } });
+    expect(toReply({ content: [{ type: 'text', text: 'not json' }] }, { outputSchema: { type: 'object' } })).toEqual({ ok: true, value: 'not json' });
+    expect(toReply({ content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] })).toEqual({ ok: true, value: ['a', 'b'] });
+  });
+
+  it('hand content that is more than text to the guest as blocks', () => {
+    expect(toReply({ content: [{ type: 'text', text: 'a' }, image] })).toEqual({ ok: true, content: [{ type: 'text', text: 'a' }, image] });
+    expect(toReply({ content: [image] })).toEqual({ ok: true, content: [image] });
+  });
+
+  it('make isError a failed call with the text as message', () => {
+    expect(toReply({ content: [{ type: 'text', text: 'no such file' }], isError: true })).toEqual({ ok: false, error: { kind: 'tool', type: 'ToolError', message: 'no such file' } });
+    expect(toReply({ content: [], isError: true })).toMatchObject({ ok: false, error: { message: 'the tool reported an error' } });
+  });
+});
