@@ -28,3 +28,12 @@ export { GuestLoadError } from './runtime/load.js';
 export { type OutputSchemaMode } from './runtime/tools.js';
 export { build, type BuildOptions, type BuildResult, type Manifest } from './compiler/build.js';
 export { connectMcpServer, splitCommand, McpError, type McpServer } from './runtime/mcp.js';
+export {
+  formatRunResult,
+  RUN_PYTHON_TOOL,
+  RUN_PYTHON_INPUT_SCHEMA,
+  RUN_PYTHON_OUTPUT_SCHEMA,
+  NO_OUTPUT,
+  type RunPythonInput,
+  type RunPythonOutput,
+} from './runtime/result-text.js';
