@@ -10,14 +10,26 @@ import { CompileError, type Diagnostic, Diagnostics } from './diagnostics.js';
 import { emitPrompt, type PromptStyle } from './emit-prompt.js';
 import { emitPython } from './emit-python.js';
 import { emitTypeScript } from './emit-typescript.js';
-import { type ToolFormat, loadToolsFile } from './load.js';
+import { type ToolFormat, loadToolsFile, loadToolsText } from './load.js';
 import { type ToolIR, normalize } from './normalize.js';
 import { NameScope, SDK_EXPORTS, identifier, isPythonIdentifier } from './python/names.js';
 import { snapshotWithSdk } from './snapshot.js';
 
+/** A tool list already in memory instead of a file: e.g. what a live MCP server listed. */
+export interface ToolListInput {
+  /** Names it in messages, as a file name would: `MCP server "kg"`. */
+  label: string;
+  /** The tool list, in any shape a file may have (an MCP `tools/list` result for a server). */
+  list: unknown;
+  /** Its namespace in the SDK; taken as is (a Python identifier, unique in the build). */
+  namespace: string;
+  /** How its server is reached, for the manifest (no secrets: env and header names only). */
+  server?: unknown;
+}
+
 export interface BuildOptions {
-  /** Tool list files (JSON or YAML; OpenAI, Anthropic or MCP shapes). */
-  inputs: string[];
+  /** Tool list files (JSON or YAML; OpenAI, Anthropic or MCP shapes), or tool lists in memory. */
+  inputs: (string | ToolListInput)[];
   outDir: string;
   /** A name for this build, recorded in the manifest. Default: the first input's base name. */
   name?: string;
@@ -52,7 +64,8 @@ export interface Manifest {
   baseGuest: string;
   /** SHA-256 of the base guest's artifacts (`tic guest --json`): which guest this was built from. */
   baseGuestSha256: { coreWasm: string; snapshotWasm: string; stdlibZip: string };
-  inputs: { file: string; format: ToolFormat; sha256: string; namespace?: string }[];
+  /** `file` for a tool list file; `server` (how it is reached, never a secret) for a live MCP server. */
+  inputs: { file?: string; server?: unknown; format: ToolFormat; sha256: string; namespace?: string }[];
   inputHash: string;
   tools: ManifestTool[];
   /** sha256 of every artifact, by path relative to the output folder. */
@@ -72,7 +85,20 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function namespacesFor(inputs: string[], given: string[] | undefined): (string | undefined)[] {
+const labelOf = (input: string | ToolListInput) => (typeof input === 'string' ? input : input.label);
+
+function namespacesFor(all: (string | ToolListInput)[], given: string[] | undefined): (string | undefined)[] {
+  const inputs = all.map(labelOf);
+  const lists = all.filter((i): i is ToolListInput => typeof i !== 'string');
+  if (lists.length) {
+    // Tool lists bring their namespaces; files around them get theirs from their names.
+    if (given) throw new CompileError([{ severity: 'error', file: inputs.join(', '), path: '', message: 'namespaces of MCP servers come from their names: give --namespace only for a build of files' }]);
+    const bad = lists.find((l) => !isPythonIdentifier(l.namespace));
+    if (bad) throw new CompileError([{ severity: 'error', file: bad.label, path: '', message: `namespace ${JSON.stringify(bad.namespace)} is not a Python identifier` }]);
+    const scope = new NameScope([...SDK_EXPORTS, ...lists.map((l) => l.namespace)], true);
+    if (new Set(lists.map((l) => l.namespace)).size !== lists.length) throw new CompileError([{ severity: 'error', file: inputs.join(', '), path: '', message: 'namespaces must differ from each other' }]);
+    return all.map((i) => (typeof i === 'string' ? scope.allocate(identifier(basename(i).replace(/\.(json|ya?ml)$/i, ''), 'snake')) : i.namespace));
+  }
   if (given) {
     if (given.length !== inputs.length) {
       throw new CompileError([{ severity: 'error', file: inputs.join(', '), path: '', message: `${given.length} namespace(s) given for ${inputs.length} input file(s): give one per file, in order` }]);
@@ -102,24 +128,31 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const warnings: Diagnostic[] = [];
   const errors: Diagnostic[] = [];
   const inputs: Manifest['inputs'] = [];
-  options.inputs.forEach((file, i) => {
+  options.inputs.forEach((input, i) => {
     try {
-      const loaded = loadToolsFile(file);
+      const text = typeof input === 'string' ? undefined : JSON.stringify(input.list);
+      const loaded = typeof input === 'string' ? loadToolsFile(input) : loadToolsText(input.label, text!);
       const ns = namespaces[i];
       const { tools: list, diagnostics } = normalize(loaded, ns !== undefined ? { namespace: ns } : {});
       tools.push(...list);
       warnings.push(...diagnostics.warnings);
-      inputs.push({ file, format: loaded.format, sha256: sha256(readFileSync(file)), ...(ns !== undefined ? { namespace: ns } : {}) });
+      inputs.push({
+        ...(typeof input === 'string' ? { file: input } : input.server !== undefined ? { server: input.server } : {}),
+        format: loaded.format,
+        sha256: sha256(text ?? readFileSync(input as string)),
+        ...(ns !== undefined ? { namespace: ns } : {}),
+      });
     } catch (err) {
       if (err instanceof CompileError) errors.push(...err.diagnostics);
       else throw err;
     }
   });
   if (errors.length) throw new CompileError(errors);
-  log(`loaded ${tools.length} tools from ${options.inputs.length} file(s)`);
+  const labels = options.inputs.map(labelOf);
+  log(`loaded ${tools.length} tools from ${options.inputs.length} ${options.inputs.every((i) => typeof i === 'string') ? 'file(s)' : 'input(s)'}`);
 
-  const diags = new Diagnostics(options.inputs.join(', '));
-  const sdk = emitPython(tools, { moduleName, version, sources: options.inputs.map((f) => basename(f)) }, diags);
+  const diags = new Diagnostics(labels.join(', '));
+  const sdk = emitPython(tools, { moduleName, version, sources: labels.map((f) => basename(f)) }, diags);
   const dts = await emitTypeScript(tools, { version }, diags);
   // Schema constructs typed as Any come back as warnings of the file they are in.
   for (const d of diags.list) warnings.push({ ...d, file: tools.find((t) => t.name === d.tool)?.source.file ?? d.file });
@@ -176,7 +209,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     tooliscode: version,
     python: base.info.python,
     wizer: base.info.wizer,
-    name: options.name ?? basename(options.inputs[0] ?? 'tools').replace(/\.(json|ya?ml)$/i, ''),
+    name: options.name ?? (typeof options.inputs[0] === 'string' ? basename(options.inputs[0]).replace(/\.(json|ya?ml)$/i, '') : options.inputs.length === 1 ? options.inputs[0]!.namespace : 'mcp'),
     module: moduleName,
     promptStyle,
     snapshot,
