@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { buildGuest } from '../guest/build/index.js';
-import { packageRoot } from '../runtime/package-root.js';
+import { packageVersion } from '../runtime/package-root.js';
 import { CompileError, type Diagnostic, Diagnostics } from './diagnostics.js';
 import { emitPrompt, type PromptStyle } from './emit-prompt.js';
 import { emitPython } from './emit-python.js';
@@ -81,9 +81,7 @@ export interface BuildResult {
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
+export { packageVersion };
 
 const labelOf = (input: string | ToolListInput) => (typeof input === 'string' ? input : input.label);
 

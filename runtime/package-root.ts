@@ -20,3 +20,8 @@ export function packageRoot(): string {
     dir = up;
   }
 }
+
+/** The version of the tooliscode package (its package.json). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -81,7 +81,7 @@ export class McpHub {
   /**
    * Handlers for `tools` (a build's tool list: original name and namespace), each
    * forwarding to the server of its namespace. Tools of a namespace no server here has
-   * get none (the session then says the host has no handler for them). A build of one
+   * fail, saying so. A build of one
    * server's tools without namespaces (from a file `tic list-tools` wrote) goes to the
    * hub's one server.
    */
@@ -90,7 +90,13 @@ export class McpHub {
     const only = this.servers.length === 1 ? this.servers[0] : undefined;
     for (const t of tools) {
       const server = t.namespace !== undefined ? this.get(t.namespace) : only;
-      if (server) handlers[t.namespace !== undefined ? `${t.namespace}.${t.name}` : t.name] = (args: Record<string, unknown>) => server.upstream.call(t.name, args);
+      const key = t.namespace !== undefined ? `${t.namespace}.${t.name}` : t.name;
+      if (server) handlers[key] = (args: Record<string, unknown>) => server.upstream.call(t.name, args);
+      else if (t.namespace !== undefined) {
+        handlers[key] = () => {
+          throw new McpError(`no MCP server was given for ${JSON.stringify(t.namespace)}, so its tools cannot be called`);
+        };
+      }
     }
     return handlers;
   }

@@ -3,7 +3,7 @@
 // (never in a result the model reads), and restarted by the next call after it stops.
 // Every failure is an McpError whose message names the server and what it was doing.
 
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -113,9 +113,9 @@ export class Upstream {
       });
       t.stderr?.on('data', (chunk: Buffer) => {
         this.log?.write(chunk);
-        const lines = chunk.toString('utf8').split('\n').filter((l) => l.trim());
+        const lines = chunk.toString('utf8').split('\n').filter((l) => l.trim() && !/^\s+at /.test(l));
         this.stderrLines.push(...lines);
-        this.stderrLines.splice(0, Math.max(0, this.stderrLines.length - 5));
+        this.stderrLines.splice(0, Math.max(0, this.stderrLines.length - 50));
       });
       return t;
     }
@@ -124,8 +124,11 @@ export class Upstream {
     return s.transport === 'sse' ? new SSEClientTransport(url, requestInit ? { requestInit } : {}) : new StreamableHTTPClientTransport(url, requestInit ? { requestInit } : {});
   }
 
+  /** The lines of its stderr that say what went wrong (else its last lines), for a person. */
   private stderrTail(): string | undefined {
-    return this.stderrLines.length ? this.stderrLines.join('\n') : undefined;
+    const telling = this.stderrLines.filter((l) => /\b(error|fail\w*|cannot|can't|denied|not found|usage|invalid|missing|refused)\b/i.test(l));
+    const tail = (telling.length ? telling : this.stderrLines).slice(-3);
+    return tail.length ? tail.join('\n') : undefined;
   }
 
   private failure(message: string): McpError {
@@ -261,16 +264,6 @@ export class Upstream {
         throw new McpError(`${this.title} stopped during ${doing} (${this.reason}); the next call will restart it`);
       }
       throw new McpError(`${this.title} failed ${doing}: ${(err as Error).message}`);
-    }
-  }
-
-  /** The last lines of its log (for a person at a terminal). */
-  logTail(lines = 5): string | undefined {
-    if (!this.logFile) return this.stderrTail();
-    try {
-      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return undefined;
     }
   }
 
