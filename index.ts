@@ -27,7 +27,23 @@ export {
 export { GuestLoadError } from './runtime/load.js';
 export { type OutputSchemaMode } from './runtime/tools.js';
 export { build, type BuildOptions, type BuildResult, type Manifest } from './compiler/build.js';
-export { connectMcpServer, splitCommand, McpError, type McpServer } from './runtime/mcp.js';
+export {
+  connectMcpServer,
+  splitCommand,
+  McpError,
+  McpHub,
+  Upstream,
+  loadServersConfig,
+  parseServersConfig,
+  serverSpecsFromOptions,
+  serverRecord,
+  type McpServer,
+  type ServerSpec,
+  type ServerRecord,
+  type UpstreamOptions,
+} from './runtime/mcp.js';
+export { serve, type ServeOptions, type RunningServe } from './serve/serve.js';
+export { Sessions, CodeSession } from './serve/sessions.js';
 export {
   formatRunResult,
   RUN_PYTHON_TOOL,

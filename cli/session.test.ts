@@ -47,7 +47,7 @@ describe('tic run DIR --handlers', () => {
     const missing = tic(['run', dist, '--handlers', join(dir, 'nope.js'), '-c', '1']);
     expect(missing.stderr).toBe(`tic: ${join(dir, 'nope.js')}: no such file\n`);
     const noDir = tic(['run', '--handlers', bad, '-c', '1']);
-    expect(noDir.stderr).toContain('--handlers, --mcp and --workspace need the output folder of tic build first');
+    expect(noDir.stderr).toContain('--handlers, MCP servers and --workspace need the output folder of tic build first');
   });
 
   it('the example handlers type-check against the generated tools.d.ts', () => {

@@ -8,7 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { ts } from 'ts-morph';
 import { cacheRoot } from '../guest/build/index.js';
 import { loadGuest } from '../runtime/guest.js';
-import { connectMcpServer } from '../runtime/mcp.js';
+import type { Manifest } from '../compiler/build.js';
+import { serverSpecsFromOptions } from '../runtime/mcp/config.js';
+import { McpHub, namespacesOfBuild } from '../runtime/mcp/hub.js';
+import { type ServerCliOptions, upstreamOptions } from './servers.js';
 import type { Handlers, RunResult, Session } from '../runtime/session.js';
 
 export class HandlersError extends Error {}
@@ -51,18 +54,26 @@ export async function loadHandlers(file: string): Promise<Handlers> {
   return handlers as Handlers;
 }
 
-export interface SessionCliOptions {
+/** MCP server options (their tools serve the calls; with --handlers, those win), and the session's. */
+export interface SessionCliOptions extends ServerCliOptions {
   handlers?: string;
-  /** A stdio MCP server command whose tools serve the calls (with --handlers, those win). */
-  mcp?: string;
   workspace?: string;
   timeoutMs?: number;
 }
 
+/** The build's servers, each under the namespace the build gave it. */
+async function connectServers(dir: string, opts: SessionCliOptions, manifest: Manifest): Promise<McpHub | undefined> {
+  const specs = serverSpecsFromOptions(opts);
+  if (!specs.length) return undefined;
+  const { hub, failures } = await McpHub.start(specs, { ...upstreamOptions(opts), namespaceOf: namespacesOfBuild(manifest.inputs) });
+  for (const f of failures) process.stderr.write(`tic: ${f.message}\n`);
+  return hub;
+}
+
 async function openSession(dir: string, opts: SessionCliOptions): Promise<{ session: Session; close: () => Promise<void> }> {
-  const mcp = opts.mcp ? await connectMcpServer(opts.mcp) : undefined;
-  const handlers = { ...mcp?.handlers, ...(opts.handlers ? await loadHandlers(opts.handlers) : {}) };
   const guest = await loadGuest(dir, { warm: 0 });
+  const mcp = await connectServers(dir, opts, guest.manifest);
+  const handlers = { ...mcp?.handlers(guest.tools.tools), ...(opts.handlers ? await loadHandlers(opts.handlers) : {}) };
   const session = await guest.createSession({
     handlers,
     ...(opts.workspace ? { workspace: opts.workspace } : {}),

@@ -3,40 +3,51 @@
 // commands that use them: `tic run -c` must not pay for loading TypeScript.
 
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
 import { PROMPT_STYLES, type PromptStyle } from '../compiler/prompt-styles.js';
 import { GuestBuildError, buildGuest, fetchGuestSources } from '../guest/build/index.js';
 import { runCommand } from './run.js';
+import { type ServerCliOptions, addServerOptions, duration, hasServers, serverSpecs, startServers, upstreamOptions } from './servers.js';
 
 const program = new Command();
 program.name('tic').description('tooliscode: tool calls as code calls').showHelpAfterError();
 const progress = (line: string) => process.stderr.write(`tic: ${line}\n`);
 
-program
-  .command('build')
-  .description('tool schemas (OpenAI, Anthropic or MCP; JSON or YAML) -> typed Python SDK, tools.d.ts, prompt.md and a snapshotted guest')
-  .argument('<tools...>', 'tool list files; several make one SDK with a namespace per file')
+addServerOptions(
+  program
+    .command('build')
+    .description('tool schemas (OpenAI, Anthropic or MCP; JSON or YAML) or live MCP servers -> typed Python SDK, tools.d.ts, prompt.md and a snapshotted guest')
+    .argument('[tools...]', 'tool list files; several make one SDK with a namespace per file (each MCP server is a namespace too)'),
+)
   .requiredOption('-o, --out <dir>', 'output folder')
   .option('--name <name>', 'a name for this build (manifest)')
   .option('--module <module>', 'Python module name of the SDK', 'tools')
   .option('--namespace <names>', 'comma-separated namespace per input file, in order')
   .addOption(new Option('--prompt-style <style>', 'how much prompt.md says').choices(PROMPT_STYLES).default('compact'))
   .option('--no-snapshot', 'skip the Wizer snapshot (faster build, slower session start)')
-  .action(async (inputs: string[], opts: { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean }) => {
+  .action(async (files: string[], opts: ServerCliOptions & { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean }) => {
     const t0 = Date.now();
+    const specs = await serverSpecs(opts);
+    if (files.length === 0 && specs.length === 0) program.error('tic build: give tool list files, or MCP servers with --mcp, --mcp-url or --config');
     const { build } = await import('../compiler/build.js');
-    const result = await build({
-      inputs,
-      outDir: opts.out,
-      moduleName: opts.module,
-      promptStyle: opts.promptStyle,
-      snapshot: opts.snapshot,
-      log: progress,
-      ...(opts.name ? { name: opts.name } : {}),
-      ...(opts.namespace ? { namespaces: opts.namespace.split(',').map((s) => s.trim()) } : {}),
-    });
+    const hub = specs.length ? await startServers(specs, opts, progress, true) : undefined;
+    let result;
+    try {
+      result = await build({
+        inputs: [...files, ...(hub?.toolLists() ?? [])],
+        outDir: opts.out,
+        moduleName: opts.module,
+        promptStyle: opts.promptStyle,
+        snapshot: opts.snapshot,
+        log: progress,
+        ...(opts.name ? { name: opts.name } : {}),
+        ...(opts.namespace ? { namespaces: opts.namespace.split(',').map((s) => s.trim()) } : {}),
+      });
+    } finally {
+      await hub?.close();
+    }
     for (const w of result.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
     const m = result.manifest;
     progress(
@@ -71,69 +82,131 @@ program
   });
 
 const isGuestDir = (p: string) => existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'manifest.json'));
-const positiveInt = (v: string) => {
+const positiveWhole = (unit: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number of milliseconds, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number of ${unit}, got ${JSON.stringify(v)}`);
   return n;
 };
+const positiveInt = positiveWhole('milliseconds');
 
-program
-  .command('run')
-  .description('run one Python cell in a fresh guest (the base guest, or the output folder of tic build) and print its output and final value')
-  .argument('[dir-or-file...]', '[DIR] [FILE]: a tic build output folder and/or a Python file to run as the cell')
-  .option('-c, --code <code>', 'the cell source')
-  .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers (needs DIR)')
-  .option('--mcp <command>', 'a stdio MCP server whose tools serve the calls, e.g. "npx -y @modelcontextprotocol/server-filesystem /data" (needs DIR)')
+addServerOptions(
+  program
+    .command('run')
+    .description('run one Python cell in a fresh guest (the base guest, or the output folder of tic build) and print its output and final value; MCP server options (need DIR) serve the calls')
+    .argument('[dir-or-file...]', '[DIR] [FILE]: a tic build output folder and/or a Python file to run as the cell')
+    .option('-c, --code <code>', 'the cell source')
+    .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers (needs DIR)'),
+)
   .option('--workspace <dir>', 'host folder mirrored at /workspace (needs DIR; in memory otherwise)')
   .option('--timeout <ms>', 'time limit of the cell (with --handlers or --workspace)', positiveInt)
   .option('--no-snapshot', 'boot Python instead of starting from the snapshot (base guest only; for comparison)')
-  .action(async (args: string[], opts: { code?: string; handlers?: string; mcp?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
+  .action(async (args: string[], opts: ServerCliOptions & { code?: string; handlers?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
     const guestDir = args[0] !== undefined && isGuestDir(args[0]) ? args[0] : undefined;
     const rest = guestDir ? args.slice(1) : args;
     if (rest.length > 1 || (rest.length === 1) === (opts.code !== undefined)) {
       program.error('tic run: give exactly one of -c CODE or FILE (after an optional tic build folder)');
     }
-    const inSession = Boolean(opts.handlers || opts.mcp || opts.workspace);
-    if (inSession && !guestDir) program.error('tic run: --handlers, --mcp and --workspace need the output folder of tic build first');
+    const inSession = Boolean(opts.handlers || hasServers(opts) || opts.workspace);
+    if (inSession && !guestDir) program.error('tic run: --handlers, MCP servers and --workspace need the output folder of tic build first');
     const code = opts.code ?? readFileSync(rest[0]!, 'utf8');
     const status =
       guestDir && inSession
-        ? await (await import('./session.js')).runInSession(guestDir, code, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.mcp ? { mcp: opts.mcp } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
+        ? await (await import('./session.js')).runInSession(guestDir, code, { ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
         : await runCommand(code, { snapshot: opts.snapshot, ...(guestDir ? { guestDir } : {}) });
     // Exit as soon as the output is flushed: an idle Node lingers for 100 ms or more.
     process.stdout.write('', () => process.exit(status));
   });
 
-program
-  .command('repl')
-  .description('an interactive session on the output folder of tic build: cells share globals, SDK calls reach your handlers')
-  .argument('<dir>', 'the output folder of tic build')
-  .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers')
-  .option('--mcp <command>', 'a stdio MCP server whose tools serve the calls')
+addServerOptions(
+  program
+    .command('repl')
+    .description('an interactive session on the output folder of tic build: cells share globals, SDK calls reach your handlers or MCP servers')
+    .argument('<dir>', 'the output folder of tic build')
+    .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers'),
+)
   .option('--workspace <dir>', 'host folder mirrored at /workspace (in memory otherwise)')
   .option('--timeout <ms>', 'time limit of each cell', positiveInt)
-  .action(async (dir: string, opts: { handlers?: string; mcp?: string; workspace?: string; timeout?: number }) => {
+  .action(async (dir: string, opts: ServerCliOptions & { handlers?: string; workspace?: string; timeout?: number }) => {
     if (!isGuestDir(dir)) program.error(`tic repl: ${dir} is not the output folder of tic build (no manifest.json)`);
     const { repl } = await import('./session.js');
-    await repl(dir, { ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.mcp ? { mcp: opts.mcp } : {}), ...(opts.workspace ? { workspace: opts.workspace } : {}), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
+    await repl(dir, { ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
     process.exit(0);
   });
 
-program
-  .command('list-tools')
-  .description('print the tools/list result of a stdio MCP server, the input of tic build')
-  .requiredOption('--mcp <command>', 'the server command, e.g. "npx -y @modelcontextprotocol/server-filesystem /data"')
-  .option('-o, --out <file>', 'write it to this file instead of stdout')
-  .action(async (opts: { mcp: string; out?: string }) => {
-    const { connectMcpServer } = await import('../runtime/mcp.js');
-    const server = await connectMcpServer(opts.mcp);
-    const text = `${JSON.stringify(server.tools, null, 2)}\n`;
-    await server.close();
-    if (opts.out) {
-      writeFileSync(opts.out, text);
-      progress(`${server.tools.tools.length} tools written to ${opts.out}`);
-    } else process.stdout.write(text);
+addServerOptions(program.command('list-tools').description("print MCP servers' tools/list results, the input of tic build"))
+  .option('-o, --out <path>', 'write to this file instead of stdout (a folder of NAMESPACE.json files for several servers)')
+  .action(async (opts: ServerCliOptions & { out?: string }) => {
+    const specs = await serverSpecs(opts);
+    if (specs.length === 0) program.error('tic list-tools: give MCP servers with --mcp, --mcp-url or --config');
+    const hub = await startServers(specs, opts, progress, true);
+    const lists = hub.toolLists();
+    await hub.close();
+    const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+    if (lists.length === 1) {
+      if (opts.out) {
+        writeFileSync(opts.out, json(lists[0]!.list));
+        progress(`${lists[0]!.list.tools.length} tools written to ${opts.out}`);
+      } else process.stdout.write(json(lists[0]!.list));
+    } else if (opts.out) {
+      mkdirSync(opts.out, { recursive: true });
+      for (const l of lists) writeFileSync(join(opts.out, `${l.namespace}.json`), json(l.list));
+      progress(`${lists.map((l) => `${l.namespace}.json (${l.list.tools.length} tools)`).join(', ')} written to ${opts.out}`);
+    } else process.stdout.write(json(Object.fromEntries(lists.map((l) => [l.namespace, l.list]))));
   });
+
+addServerOptions(
+  program
+    .command('serve')
+    .description('an MCP server with one tool, run_python, whose SDK reaches the tools of your MCP servers (stdio; --http PORT for Streamable HTTP at /mcp)'),
+)
+  .option('--dir <dir>', 'the output folder of an earlier tic build (default: build on start, cached)')
+  .addOption(new Option('--http <port>', 'serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio (0: any free port)').argParser((v) => (v === '0' ? 0 : positiveWhole('port')(v))))
+  .option('--host <host>', 'address to bind with --http', '127.0.0.1')
+  .addOption(new Option('--idle-timeout <duration>', 'end a session after this long without a call').argParser(duration).default(15 * 60_000, '15m'))
+  .addOption(new Option('--timeout <duration>', 'time limit of each cell (default 30s)').argParser(duration))
+  .addOption(new Option('--memory <mb>', "each session's guest memory limit in MB (default 256)").argParser(positiveWhole('megabytes')))
+  .addOption(new Option('--call-timeout <duration>', 'time limit of one call to an upstream server (default 60s)').argParser(duration))
+  .option('--workspace <dir>', 'give each session its own folder under DIR, mirrored at /workspace (in memory otherwise)')
+  .addOption(new Option('--prompt-style <style>', 'how much the tool description (prompt.md) says, when building on start').choices(PROMPT_STYLES).default('compact'))
+  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle }) => {
+    if (opts.dir !== undefined && !isGuestDir(opts.dir)) program.error(`tic serve: ${opts.dir} is not the output folder of tic build (no manifest.json)`);
+    let specs = await serverSpecs(opts);
+    if (specs.length === 0) {
+      if (!opts.dir) program.error('tic serve: give MCP servers with --config, --mcp or --mcp-url (or --dir of a tic build of servers)');
+      specs = await specsOfBuild(opts.dir!);
+    }
+    const { serve } = await import('../serve/serve.js');
+    const running = await serve({
+      servers: specs,
+      ...(opts.dir ? { dir: opts.dir } : {}),
+      ...(opts.http !== undefined ? { http: { port: opts.http, host: opts.host } } : {}),
+      idleTimeoutMs: opts.idleTimeout,
+      limits: { ...(opts.timeout ? { timeoutMs: opts.timeout } : {}), ...(opts.memory ? { memoryMb: opts.memory } : {}) },
+      ...(opts.workspace ? { workspaceRoot: resolve(opts.workspace) } : {}),
+      upstream: upstreamOptions(opts),
+      promptStyle: opts.promptStyle,
+    });
+    const stop = () => void running.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await running.closed;
+    process.exit(0);
+  });
+
+/** The servers an earlier build recorded, with env values from this environment. */
+async function specsOfBuild(dir: string) {
+  const { specFromRecord } = await import('../runtime/mcp/config.js');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs: { server?: unknown; namespace?: string }[] };
+  const specs = [];
+  for (const input of manifest.inputs) {
+    if (input.server === undefined || input.namespace === undefined) continue;
+    const { spec, missing } = specFromRecord(input.server as never, input.namespace);
+    if (missing.length) progress(`${input.namespace}: ${missing.join(', ')} not set here; give its server options (--config) for its secrets`);
+    specs.push(spec);
+  }
+  if (specs.length === 0) program.error(`tic serve: ${dir} was not built from MCP servers; give them with --config, --mcp or --mcp-url`);
+  return specs;
+}
 
 program
   .command('conformance')

@@ -1,0 +1,159 @@
+// Session bookkeeping of `tic serve`: one code session per MCP connection (the process
+// over stdio, one per Mcp-Session-Id over HTTP), each with its own globals and, with a
+// workspace root, its own folder under it. A session idle for `idleTimeoutMs` is ended;
+// a session that ended under a call (a cell that would not stop) is replaced by the next
+// call, which says so.
+
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Guest } from '../runtime/guest.js';
+import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js';
+import type { Handlers, Limits, Session } from '../runtime/session.js';
+
+export interface SessionsOptions {
+  guest: Guest;
+  handlers: Handlers;
+  limits?: Limits;
+  /** Each session gets the folder `<workspaceRoot>/<session id>` at /workspace; in memory without. */
+  workspaceRoot?: string;
+  /** A session with no call for this long is ended (default 15 min). */
+  idleTimeoutMs?: number;
+  /**
+   * Called when a session was idle for `idleTimeoutMs`; it should close the connection and
+   * the session (Sessions.close). Without it the session's guest is ended and the next
+   * call starts a new one, saying so.
+   */
+  onExpired?: (id: string) => void;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
+
+/** One conversation: a session of the guest, made on first use and again after it ended. */
+export class CodeSession {
+  private session: Session | undefined;
+  private starting: Promise<Session> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = 0;
+  /** Why the previous session ended, told with the next result. */
+  private endedBecause: string | undefined;
+  private closed = false;
+  readonly workspace: string | undefined;
+
+  /** @internal use Sessions.open */
+  constructor(
+    readonly id: string,
+    private readonly owner: Sessions,
+    private readonly o: SessionsOptions,
+  ) {
+    this.workspace = o.workspaceRoot !== undefined ? join(o.workspaceRoot, id) : undefined;
+  }
+
+  /** Starts the guest session now rather than on the first call. */
+  warm(): Promise<Session> {
+    if (this.session && !this.session.isClosed) return Promise.resolve(this.session);
+    this.starting ??= this.o.guest
+      .createSession({ handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}) })
+      .then((s) => {
+        this.session = s;
+        return s;
+      })
+      .finally(() => {
+        this.starting = undefined;
+      });
+    return this.starting;
+  }
+
+  /** Runs one cell: the text the model reads and the same as structured content. */
+  async run(code: string): Promise<{ text: string; structured: RunPythonOutput }> {
+    if (this.closed) throw new Error(`session ${this.id} is closed`);
+    this.busy++;
+    this.stopTimer();
+    try {
+      if (this.session?.isClosed && !this.endedBecause) this.endedBecause = 'the previous session ended';
+      const session = await this.warm();
+      const r = await session.run(code);
+      const note = this.endedBecause && `${this.endedBecause}; this is a new session: variables and imports were reset${this.workspace ? ', files in /workspace were kept' : ''}`;
+      this.endedBecause = undefined;
+      if (session.isClosed) this.endedBecause = `the previous session ended: ${r.error?.message ?? 'its guest stopped'}`;
+      return formatRunResult(r, note);
+    } finally {
+      this.busy--;
+      this.startTimer();
+    }
+  }
+
+  /** (Re)starts the idle clock, unless a call is running. */
+  startTimer(): void {
+    const ms = this.o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (this.busy > 0 || this.closed || !Number.isFinite(ms)) return;
+    this.timer = setTimeout(() => {
+      this.o.log?.(`session ${this.id} was idle for ${Math.round(ms / 1000)} s and ended`);
+      // Over HTTP the connection goes with it; over stdio the next call starts a new session.
+      if (this.o.onExpired) this.o.onExpired(this.id);
+      else void this.expire(`the previous session was idle for ${Math.round(ms / 1000)} s and ended`);
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async expire(reason: string): Promise<void> {
+    const s = this.session;
+    if (!s || this.busy > 0) return;
+    this.session = undefined;
+    this.endedBecause = reason;
+    await s.close();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** @internal use Sessions.close */
+  async end(): Promise<void> {
+    this.closed = true;
+    this.stopTimer();
+    const s = this.session ?? (await this.starting?.catch(() => undefined));
+    this.session = undefined;
+    await s?.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** The sessions of one `tic serve` process, by id. */
+export class Sessions {
+  private readonly byId = new Map<string, CodeSession>();
+
+  constructor(private readonly o: SessionsOptions) {}
+
+  /** A new session; its idle clock starts now. */
+  open(id: string = randomUUID()): CodeSession {
+    if (this.byId.has(id)) throw new Error(`session ${id} exists`);
+    const s = new CodeSession(id, this, this.o);
+    this.byId.set(id, s);
+    s.startTimer();
+    return s;
+  }
+
+  get(id: string): CodeSession | undefined {
+    return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  async close(id: string): Promise<void> {
+    const s = this.byId.get(id);
+    if (!s) return;
+    this.byId.delete(id);
+    await s.end();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.byId.keys()].map((id) => this.close(id)));
+  }
+}
