@@ -1,5 +1,6 @@
 // An upstream MCP server that fails: to start, to list its tools, during a call, or by
 // hanging. Against a scripted server (test-setup/flaky-mcp-server.mjs) and a real one.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,29 @@ describe('an upstream MCP server', () => {
     expect(again.message).toBe(err.message);
     expect(readFileSync(u.logFile!, 'utf8').match(/starting in mode/g)).toHaveLength(2);
     expect(existsSync(marker)).toBe(true);
+  });
+});
+
+describe('an upstream over Streamable HTTP', () => {
+  it('connects with its headers, answers calls, and when the server goes away says so, then reports it unavailable', async () => {
+    const port = 20000 + (process.pid % 20000);
+    const everything = spawn(process.execPath, [join(packageRoot(), 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js'), 'streamableHttp'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await new Promise<void>((resolve) => everything.stderr!.on('data', (d: Buffer) => /listening/i.test(d.toString()) && resolve()));
+    const u = new Upstream('ev', { name: 'ev', origin: 'test', transport: 'http', url: `http://127.0.0.1:${port}/mcp`, headers: { Authorization: 'Bearer t' } }, { logDir: join(dir, 'logs-http') });
+    open.push(u);
+    try {
+      await u.start();
+      expect(u.tools.map((t) => t.name)).toContain('echo');
+      expect(await u.call('echo', { message: 'over http' })).toMatchObject({ content: [{ text: 'Echo: over http' }] });
+    } finally {
+      everything.kill('SIGKILL');
+    }
+    await new Promise((r) => everything.once('exit', r));
+    expect((await failure(u.call('echo', { message: 'x' }))).message).toMatch(/^MCP server "ev" stopped during tools\/call "echo" \(the connection failed: .*\); the next call will restart it$/);
+    expect((await failure(u.call('echo', { message: 'x' }))).message).toMatch(/^MCP server "ev" is unavailable: it stopped \(the connection failed: .*\) and could not be restarted: failed while connecting: fetch failed \(ECONNREFUSED\)/);
   });
 });
 
