@@ -175,7 +175,7 @@ describe('tic serve over Streamable HTTP', () => {
   let url: string;
   const workspaces = join(dir, 'sessions');
   beforeAll(async () => {
-    server = spawn(process.execPath, [TIC, 'serve', '--config', config, '--log-dir', logDir, '--http', '0', '--idle-timeout', '3s', '--workspace', workspaces], { stdio: ['ignore', 'ignore', 'pipe'] });
+    server = spawn(process.execPath, [TIC, 'serve', '--config', config, '--log-dir', logDir, '--http', '0', '--idle-timeout', '3s', '--workspace', workspaces, '--timeout', '2s', '--memory', '64'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     url = await new Promise<string>((resolve, reject) => {
       server.stderr!.on('data', (d: Buffer) => {
@@ -222,6 +222,15 @@ describe('tic serve over Streamable HTTP', () => {
     await a.client.close();
     await b.client.close();
   });
+
+  it('--timeout and --memory set the limits of each session, which goes on after hitting them', async () => {
+    const a = await connect();
+    await run(a.client, 'kept = "yes"');
+    expect(text(await run(a.client, 'while True:\n    pass'))).toMatch(/TimeoutError: the cell ran past its time limit/); // in 2 s: with the default 30 s this test would time out
+    expect(text(await run(a.client, 'big = bytearray(100 * 1024 * 1024)'))).toMatch(/MemoryError/);
+    expect(text(await run(a.client, 'kept'))).toBe("'yes'");
+    await a.client.close();
+  }, 20_000);
 
   it('a DELETE ends the session; its id is then unknown', async () => {
     const a = await connect();
