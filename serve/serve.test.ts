@@ -232,6 +232,17 @@ describe('tic serve over Streamable HTTP', () => {
     await a.client.close();
   }, 20_000);
 
+  it('a cell that will not stop ends its session; the next call starts a new one and says so', async () => {
+    const a = await connect();
+    await run(a.client, 'lost = 1');
+    const stuck = await run(a.client, 'import time\nwhile True:\n    try:\n        time.sleep(10)\n    except TimeoutError:\n        pass');
+    expect(structured(stuck).error?.type).toBe('SessionEnded');
+    const next = await run(a.client, 'print("fresh")\n"lost" in globals()');
+    expect(text(next)).toMatch(/^\[the previous session ended: .*; this is a new session: variables and imports were reset, files in \/workspace were kept\]\nfresh\nFalse$/);
+    expect(text(await run(a.client, '1 + 1'))).toBe('2');
+    await a.client.close();
+  }, 30_000);
+
   it('a DELETE ends the session; its id is then unknown', async () => {
     const a = await connect();
     const id = a.transport.sessionId!;

@@ -110,6 +110,8 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
     const transport = new StdioServerTransport();
     stdio = { server, transport };
     await server.connect(transport);
+    // The client closing our stdin ends the server, even while it is still starting.
+    process.stdin.once('end', () => void ready.then(() => close()));
   }
 
   let hub: McpHub | undefined;
@@ -169,7 +171,6 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
     stdioSession = sessions.open();
     void stdioSession.warm().catch((err: Error) => log(`cannot start the session: ${err.message}`));
     stdio!.server.onclose = () => void close();
-    process.stdin.once('end', () => void close());
     setReady();
     log('serving over stdio');
   }
