@@ -74,12 +74,17 @@ async function buildForServers(hub: McpHub, o: ServeOptions, log: (l: string) =>
   // Built next to its final place and renamed, so two processes starting at once never see half a build.
   const temp = `${dir}.tmp-${process.pid}`;
   const { build } = await import('../compiler/build.js'); // only when building: it loads the TypeScript emitter
-  await build({
-    inputs: lists.map((l) => ({ label: l.label, list: l.list, namespace: l.namespace, server: l.server })),
-    outDir: temp,
-    ...(o.promptStyle ? { promptStyle: o.promptStyle } : {}),
-    log,
-  });
+  try {
+    await build({
+      inputs: lists.map((l) => ({ label: l.label, list: l.list, namespace: l.namespace, server: l.server })),
+      outDir: temp,
+      ...(o.promptStyle ? { promptStyle: o.promptStyle } : {}),
+      log,
+    });
+  } catch (err) {
+    rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
   try {
     renameSync(temp, dir);
   } catch {
