@@ -149,7 +149,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     ...(options.packages ? { packages: options.packages } : {}),
     ...(options.preload ? { preload: options.preload } : {}),
     ...(options.setup !== undefined ? { setup: options.setup } : {}),
-    outDir: out, base, sdkLib, sdkConfig: 'sdk/_tic_sdk.py', snapshot, log,
+    outDir: out, base, moduleName, sdkLib, sdkConfig: 'sdk/_tic_sdk.py', snapshot, log,
   });
   warnings.push(...user.warnings);
   const prompt = emitPrompt(sdk, { moduleName, style: promptStyle, notes: user.promptNotes });

@@ -8,10 +8,11 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GuestInstance } from '../runtime/instance.js';
 import { loadGuestImage } from '../runtime/load.js';
-import { debianDistPackages, debianPackagesUnavailable } from '../test-setup/debian-packages.js';
-import { FIXTURES_DIR } from '../test-setup/sdk.js';
+import { debianDistPackages, debianPackagesUnavailable } from '../benchmarks/debian-packages.js';
+import { FIXTURES_DIR, sdkOf } from '../test-setup/sdk.js';
 import { type BuildOptions, type BuildResult, build } from './build.js';
 import { CompileError } from './diagnostics.js';
+import { PROMPT_STYLES, emitPrompt } from './emit-prompt.js';
 
 const TOOLS = join(FIXTURES_DIR, 'memory.json');
 const NATIVE_NAME = '_core.cpython-311-x86_64-linux-gnu.so';
@@ -247,5 +248,17 @@ describe('what stops the build', () => {
     expect(await buildError({ packages: [join(work, 'missing')] })).toBe(`${join(work, 'missing')}: no such file or folder`);
     copyFileSync(p, join(work, 'broken.whl'));
     expect(await buildError({ packages: [join(work, 'broken.whl')] })).toMatch(/broken\.whl: not a readable zip archive/);
+  });
+});
+
+describe('prompt notes', () => {
+  it('puts the packages and setup lines in every prompt style, one line each', () => {
+    const sdk = sdkOf(TOOLS);
+    const notes = ['Installed besides the standard library (import as usual): tabulate 0.8.9 (preloaded).', 'Defined by the setup script (already in globals): convert(), RATES.'];
+    for (const style of PROMPT_STYLES) {
+      const prompt = emitPrompt(sdk, { moduleName: 'tools', style, notes });
+      for (const n of notes) expect(prompt.split('\n')).toContain(n);
+      expect(emitPrompt(sdk, { moduleName: 'tools', style, notes: [] })).toBe(emitPrompt(sdk, { moduleName: 'tools', style }));
+    }
   });
 });

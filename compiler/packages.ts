@@ -56,6 +56,8 @@ export interface UserPythonOptions {
   setup?: string;
   outDir: string;
   base: BaseGuest;
+  /** The SDK's module (`tools`): no package may take its name. */
+  moduleName: string;
   /** Files of the SDK by their path under /lib, with the config lines of this stage still to add. */
   sdkLib: Map<string, string>;
   /** The SDK config module's path under /lib (its text gets this stage's lines appended). */
@@ -187,9 +189,12 @@ export async function userPython(options: UserPythonOptions): Promise<UserPython
   // 1. The archive.
   let report: PackReport = { packages: [], warnings: [], errors: [] };
   if (inputs.length) {
-    const moduleNames = [...options.sdkLib.keys()].filter((k) => k.startsWith('sdk/') && k.split('/').length === 3 && k.endsWith('/__init__.py')).map((k) => k.split('/')[1]!);
-    const reserved: Record<string, string> = { _tic: 'the tooliscode runtime (_tic)', _tic_sdk: 'the SDK config (_tic_sdk)', _tic_host: "the guest's host module (_tic_host)" };
-    for (const m of moduleNames) reserved[m] = `the SDK (${m})`;
+    const reserved: Record<string, string> = {
+      [options.moduleName]: `the SDK (${options.moduleName})`,
+      _tic: 'the tooliscode runtime (_tic)',
+      _tic_sdk: 'the SDK config (_tic_sdk)',
+      _tic_host: "the guest's host module (_tic_host)",
+    };
     options.log(`packages: packing ${inputs.join(', ')}`);
     report = packPackages(inputs, archivePath, options.base.stdlibZip, reserved);
     for (const w of report.warnings) result.warnings.push({ severity: 'warning', file: w.source, path: '', message: w.message });

@@ -1,4 +1,4 @@
-// Real pure-Python packages from Debian's archive, for tests and benchmarks of
+// Real pure-Python packages from Debian's archive, for benchmarks and tests of
 // `tic build --package`: fetched once with `apt-get download`, unpacked with `dpkg-deb -x`
 // (nothing is installed), cached under the tooliscode cache folder.
 import { spawnSync } from 'node:child_process';
