@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GuestInstance } from '../runtime/instance.js';
 import { loadGuestImage } from '../runtime/load.js';
+import { packageRoot } from '../runtime/package-root.js';
 import { debianDistPackages, debianPackagesUnavailable } from '../benchmarks/debian-packages.js';
 import { FIXTURES_DIR, sdkOf } from '../test-setup/sdk.js';
 import { type BuildOptions, type BuildResult, build } from './build.js';
@@ -15,6 +16,7 @@ import { CompileError } from './diagnostics.js';
 import { PROMPT_STYLES, emitPrompt } from './emit-prompt.js';
 
 const TOOLS = join(FIXTURES_DIR, 'memory.json');
+const tic = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot(), 'bin', 'tic.js'), ...args], { encoding: 'utf8' });
 const NATIVE_NAME = '_core.cpython-311-x86_64-linux-gnu.so';
 
 /** Writes a zip (a wheel when it has the wheel layout) with Python's zipfile: no pip. */
@@ -160,9 +162,11 @@ describe('a wheel made here, a single module and a setup script, snapshotted', (
     expect(prompt).toContain('Defined by the setup script (already in globals): hello(), RATES, convert(), Money, GREETING, SDK_SEEN.\n');
   });
 
-  it('builds byte-identical output from the same input', async () => {
+  it('builds byte-identical output from the same input, through the CLI', () => {
     const again = join(work, 'out-a2');
-    await build({ inputs: [TOOLS], outDir: again, packages: [greetWheel(), join(work, 'single', 'helpers_mod.py')], preload: ['greet'], setup: join(setupDir, 'setup.py') });
+    const cli = tic('build', TOOLS, '-o', again, '--package', greetWheel(), '--package', join(work, 'single', 'helpers_mod.py'), '--preload', 'greet', '--setup', join(setupDir, 'setup.py'));
+    expect(cli.stderr).toContain('tic: setup: setup: loading rates');
+    expect(cli.status).toBe(0);
     const list = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? list(join(d, f)).map((x) => `${f}/${x}`) : [f]));
     expect(list(again).sort()).toEqual(list(out).sort());
     for (const f of list(out)) expect(readFileSync(join(again, f)).equals(readFileSync(join(out, f))), f).toBe(true);
@@ -239,6 +243,13 @@ describe('what stops the build', () => {
     expect(msg).toContain("KeyError: 'missing'");
     expect(await buildError({ setup: join(dir, 'setup.py'), snapshot: false })).toContain('cannot be combined with --no-snapshot');
     expect(await buildError({ setup: join(dir, 'nope.py') })).toContain('--setup takes an existing Python file');
+  });
+
+  it('a bad --package on the command line: one line, exit 1', () => {
+    const r = tic('build', TOOLS, '-o', join(work, 'out-cli-err'), '--package', join(work, 'missing'));
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe(`${join(work, 'missing')}: no such file or folder`);
+    expect(r.status).toBe(1);
+    expect(tic('build', '--help').stdout).toMatch(/--package <path>[\s\S]*--preload <names>[\s\S]*--setup <file.py>/);
   });
 
   it('an input that is not a package', async () => {

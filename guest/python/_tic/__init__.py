@@ -112,7 +112,10 @@ def _run_setup() -> list:
     try:
         exec(code, _namespace)
     finally:
-        os.chdir(cwd)
+        try:
+            os.chdir(cwd)
+        except OSError:  # while Wizer snapshots, the cwd is "/", no mount; _init moves to /workspace next
+            pass
         _namespace.pop("__file__", None)
         _flush()
     return [name for name in _namespace if name not in before]
