@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadGuest } from '../runtime/guest.js';
 import { GuestInstance } from '../runtime/instance.js';
 import { loadGuestImage } from '../runtime/load.js';
 import { packageRoot } from '../runtime/package-root.js';
@@ -117,6 +118,15 @@ describe('a wheel made here, a single module and a setup script, snapshotted', (
     ).toBe("hello, cell ['alpha', 'beta'] 42\n1.2.3 /lib/packages.zip/greet/__init__.pyc\nno metadata for a single module\n");
   });
 
+  it('works the same in a session on a worker (loadGuest)', async () => {
+    const guest = await loadGuest(out, { warm: 0 });
+    const s = await guest.createSession();
+    const r = await s.run('import greet\ngreet.hello("worker"), convert(4, "gbp")');
+    await s.close();
+    await guest.close();
+    expect(r.value).toBe("('hello, worker', 1.0)");
+  });
+
   it("quotes the package's source in a traceback", async () => {
     const r = (await guestOf(out)).run('import greet.core\ngreet.core.broken()');
     expect(r.error?.traceback).toContain('File "/lib/packages.zip/greet/core.py", line 5, in broken');
@@ -217,6 +227,9 @@ describe('what stops the build', () => {
     expect(msg).toContain(`package fastcalc 0.1.0 fails to import (import fastcalc); native files were left out of it, which the guest cannot run: ${whl}:fastcalc/${NATIVE_NAME}`);
     expect(msg).toContain('File "/lib/packages.zip/fastcalc/__init__.py", line 1, in <module>');
     expect(msg).toContain("ModuleNotFoundError: No module named 'fastcalc._core'");
+     // A wheel that is nothing but an extension module cannot work at all.
+    const only = wheel(work, 'natonly', '2.0', { [`natonly${NATIVE_NAME.slice('_core'.length)}`]: 'x' });
+    expect(await buildError({ packages: [only] })).toBe(`${only}: package natonly 2.0 is only native code, which the guest cannot run (${only}:natonly${NATIVE_NAME.slice('_core'.length)}): leave it out`);
   });
 
   it('a name that shadows the standard library, the SDK or another package', async () => {

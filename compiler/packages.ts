@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { BUILD_PYTHON } from '../guest/build/debian.js';
 import type { BaseGuest, LibFiles } from '../guest/build/index.js';
-import { GuestInstance, compileGuest, lazyFileBytes } from '../runtime/instance.js';
+import { type GuestImage, GuestInstance, compileGuest, lazyFileBytes } from '../runtime/instance.js';
 import { packageRoot } from '../runtime/package-root.js';
 import type { LazyBytes } from '../runtime/wasi/memfs.js';
 import { CompileError, type Diagnostic } from './diagnostics.js';
@@ -170,6 +170,14 @@ function checkCells(names: string[]): [string, string] {
   return [imports, setup];
 }
 
+/** The base snapshot, compiled once per process (a build checks its packages in it). */
+const compiled = new Map<string, Promise<GuestImage>>();
+function baseImage(wasm: string): Promise<GuestImage> {
+  let image = compiled.get(wasm);
+  if (!image) compiled.set(wasm, (image = compileGuest(wasm, {}, true)));
+  return image;
+}
+
 /** The packages stage; a no-op (and no archive) when none of its options is given. */
 export async function userPython(options: UserPythonOptions): Promise<UserPython> {
   const archivePath = join(options.outDir, PACKAGES_ARCHIVE);
@@ -199,6 +207,9 @@ export async function userPython(options: UserPythonOptions): Promise<UserPython
     report = packPackages(inputs, archivePath, options.base.stdlibZip, reserved);
     for (const w of report.warnings) result.warnings.push({ severity: 'warning', file: w.source, path: '', message: w.message });
     result.packages = report.packages.map(({ nativeParents: _, ...p }) => p);
+    options.log(`packages: ${result.packages.map((p) => `${p.name}${p.version ? ` ${p.version}` : ''}`).join(', ')} -> ${PACKAGES_ARCHIVE} (${(statSync(archivePath).size / 1024).toFixed(0)} kB)`);
+    const bare = result.packages.filter((p) => !p.metadata);
+    if (bare.length) options.log(`packages: no .dist-info/.egg-info for ${bare.map((p) => p.name).join(', ')}: importlib.metadata will not know them`);
     result.snapshotLib[PACKAGES_ARCHIVE] = archivePath;
     result.runtimeLib.push(PACKAGES_ARCHIVE);
   }
@@ -220,7 +231,7 @@ export async function userPython(options: UserPythonOptions): Promise<UserPython
   const lib: Record<string, Uint8Array | LazyBytes> = { 'python311.zip': lazyFileBytes(options.base.stdlibZip) };
   for (const [rel, text] of options.sdkLib) lib[rel] = new TextEncoder().encode(rel === options.sdkConfig ? text + result.sdkConfigLines : text);
   for (const [rel, file] of Object.entries(result.snapshotLib)) lib[rel] = lazyFileBytes(file);
-  const image = await compileGuest(options.base.snapshotWasm, lib, true);
+  const image = { ...(await baseImage(options.base.snapshotWasm)), lib };
   const deadline = Date.now() + CHECK_TIMEOUT_MS;
   const guest = new GuestInstance(image, { poll: () => Date.now() > deadline });
   const [importCell, setupCell] = checkCells(names);

@@ -282,6 +282,11 @@ def main() -> None:
                     d.setdefault("metaFiles", []).extend(r for r in rels if not r.endswith("/RECORD"))
 
     kept = [d for d in dists if d["modules"]]
+    # Nothing of it can run: a package made only of native code stops the build.
+    for d in dists:
+        if not d["modules"] and d.get("leftOut"):
+            what = f"package {d['name']}" + (f" {d['version']}" if d["version"] else "")
+            errors.append({"source": d["source"], "message": f"{what} is only native code, which the guest cannot run ({', '.join(d['leftOut'])}): leave it out"})
     report = {"packages": [], "warnings": warnings, "errors": errors}
     for d in dists:
         for f in d.get("leftOut", []):
