@@ -1,7 +1,7 @@
 // tic build --package / --preload / --setup end to end: a wheel this test makes, real
 // pure-Python packages from Debian's archive, used from cells of fresh guests; the errors a
 // user gets for native code, shadowing and failing setups; reproducible output.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,7 +17,18 @@ import { CompileError } from './diagnostics.js';
 import { PROMPT_STYLES, emitPrompt } from './emit-prompt.js';
 
 const TOOLS = join(FIXTURES_DIR, 'memory.json');
-const tic = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot(), 'bin', 'tic.js'), ...args], { encoding: 'utf8' });
+/** The CLI in a child process, without blocking this one (vitest's worker must stay responsive). */
+function tic(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'tic.js'), ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 const NATIVE_NAME = '_core.cpython-311-x86_64-linux-gnu.so';
 
 /** Writes a zip (a wheel when it has the wheel layout) with Python's zipfile: no pip. */
@@ -146,7 +157,7 @@ describe('a wheel made here, a single module and a setup script, snapshotted', (
   it('keeps the packages read-only under /lib, and the setup folder out of sessions', async () => {
     const g = await guestOf(out);
     const attempt = (code: string) => {
-      const r = g.run(`try:\n    ${code}\n    print("done")\nexcept OSError as e:\n    print(type(e).__name__)`);
+      const r = g.run(`import os\ntry:\n    ${code}\n    print("done")\nexcept OSError as e:\n    print(type(e).__name__)`);
       return r.stdout.trim();
     };
     expect(attempt('open("/lib/packages.zip", "wb").write(b"x")')).toMatch(/^(PermissionError|OSError)$/);
@@ -172,9 +183,9 @@ describe('a wheel made here, a single module and a setup script, snapshotted', (
     expect(prompt).toContain('Defined by the setup script (already in globals): hello(), RATES, convert(), Money, GREETING, SDK_SEEN.\n');
   });
 
-  it('builds byte-identical output from the same input, through the CLI', () => {
+  it('builds byte-identical output from the same input, through the CLI', async () => {
     const again = join(work, 'out-a2');
-    const cli = tic('build', TOOLS, '-o', again, '--package', greetWheel(), '--package', join(work, 'single', 'helpers_mod.py'), '--preload', 'greet', '--setup', join(setupDir, 'setup.py'));
+    const cli = await tic('build', TOOLS, '-o', again, '--package', greetWheel(), '--package', join(work, 'single', 'helpers_mod.py'), '--preload', 'greet', '--setup', join(setupDir, 'setup.py'));
     expect(cli.stderr).toContain('tic: setup: setup: loading rates');
     expect(cli.status).toBe(0);
     const list = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? list(join(d, f)).map((x) => `${f}/${x}`) : [f]));
@@ -258,11 +269,11 @@ describe('what stops the build', () => {
     expect(await buildError({ setup: join(dir, 'nope.py') })).toContain('--setup takes an existing Python file');
   });
 
-  it('a bad --package on the command line: one line, exit 1', () => {
-    const r = tic('build', TOOLS, '-o', join(work, 'out-cli-err'), '--package', join(work, 'missing'));
+  it('a bad --package on the command line: one line, exit 1', async () => {
+    const r = await tic('build', TOOLS, '-o', join(work, 'out-cli-err'), '--package', join(work, 'missing'));
     expect(r.stderr.trimEnd().split('\n').pop()).toBe(`${join(work, 'missing')}: no such file or folder`);
     expect(r.status).toBe(1);
-    expect(tic('build', '--help').stdout).toMatch(/--package <path>[\s\S]*--preload <names>[\s\S]*--setup <file.py>/);
+    expect((await tic('build', '--help')).stdout).toMatch(/--package <path>[\s\S]*--preload <names>[\s\S]*--setup <file.py>/);
   });
 
   it('an input that is not a package', async () => {

@@ -7,7 +7,7 @@
 // base snapshot, so a failing import or setup stops the build with its Python traceback,
 // and the setup's output and the names it defines are known for the prompt.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -92,14 +92,25 @@ interface PackReport {
 }
 
 /** Runs pack-packages.py: the archive written to `outZip`, or the inputs' errors thrown. */
-export function packPackages(inputs: string[], outZip: string, stdlibZip: string, reserved: Record<string, string>): PackReport {
+export async function packPackages(inputs: string[], outZip: string, stdlibZip: string, reserved: Record<string, string>): Promise<PackReport> {
   const request = { inputs, out: outZip, stdlibZip, archiveRoot: ARCHIVE_ROOT, reserved };
   const script = join(packageRoot(), 'guest', 'build', 'pack-packages.py');
   // A fixed hash seed: frozenset constants are marshalled in iteration order.
-  const r = spawnSync(BUILD_PYTHON, [script], { input: JSON.stringify(request), encoding: 'utf8', env: { ...process.env, PYTHONHASHSEED: '0' }, maxBuffer: 64 << 20 });
-  if (r.error) fail(inputs.join(', '), `cannot run ${BUILD_PYTHON} to pack the packages: ${r.error.message}`);
-  if (r.status !== 0) fail(inputs.join(', '), `packing the packages failed:\n${r.stderr.trim().split('\n').slice(-15).join('\n')}`);
-  const report = JSON.parse(r.stdout) as PackReport;
+  const child = spawn(BUILD_PYTHON, [script], { env: { ...process.env, PYTHONHASHSEED: '0' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(JSON.stringify(request));
+  const status = await new Promise<number | null>((resolvePromise) => {
+    child.on('error', (err) => {
+      stderr = `cannot run ${BUILD_PYTHON}: ${err.message}`;
+      resolvePromise(-1);
+    });
+    child.on('close', resolvePromise);
+  });
+  if (status !== 0) fail(inputs.join(', '), `packing the packages failed:\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
+  const report = JSON.parse(stdout) as PackReport;
   if (report.errors.length) throw new CompileError(report.errors.map((e) => ({ severity: 'error', file: e.source, path: '', message: e.message })));
   return report;
 }
@@ -204,7 +215,7 @@ export async function userPython(options: UserPythonOptions): Promise<UserPython
       _tic_host: "the guest's host module (_tic_host)",
     };
     options.log(`packages: packing ${inputs.join(', ')}`);
-    report = packPackages(inputs, archivePath, options.base.stdlibZip, reserved);
+    report = await packPackages(inputs, archivePath, options.base.stdlibZip, reserved);
     for (const w of report.warnings) result.warnings.push({ severity: 'warning', file: w.source, path: '', message: w.message });
     result.packages = report.packages.map(({ nativeParents: _, ...p }) => p);
     options.log(`packages: ${result.packages.map((p) => `${p.name}${p.version ? ` ${p.version}` : ''}`).join(', ')} -> ${PACKAGES_ARCHIVE} (${(statSync(archivePath).size / 1024).toFixed(0)} kB)`);
