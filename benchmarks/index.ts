@@ -6,10 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { contextSizes } from './context-size.js';
+import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
@@ -172,9 +173,11 @@ async function main(): Promise<void> {
   const fixtures = join(root, 'conformance', 'fixtures', 'mcp-tools');
   const context = contextSizes(['everything', 'filesystem', 'memory', 'github'].map((n) => join(fixtures, `${n}.json`)).concat(join(root, 'examples', 'issues', 'tools.json')));
   const flow = await workflow(log);
+  log('packages: what a preloaded package costs');
+  const packages = await packageCost(join(dirname(dir), 'tools.json'), dirname(dir), log);
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
   const { aioGatherPerCallUs, ...callRows } = calls;
-  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, context, workflow: flow, seconds: (Date.now() - started) / 1000 };
+  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
@@ -235,6 +238,8 @@ async function main(): Promise<void> {
     'Target: prompt <= 40% of the JSON tool tokens.',
     '',
     ...flow.markdown,
+    '',
+    ...packages.markdown,
     '',
   ].join('\n');
   writeFileSync(join(root, 'benchmarks', 'RESULTS.md'), md);

@@ -14,6 +14,8 @@ import { type ServerCliOptions, addServerOptions, duration, hasServers, serverSp
 const program = new Command();
 program.name('tic').description('tooliscode: tool calls as code calls').showHelpAfterError();
 const progress = (line: string) => process.stderr.write(`tic: ${line}\n`);
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 addServerOptions(
   program
@@ -26,8 +28,11 @@ addServerOptions(
   .option('--module <module>', 'Python module name of the SDK', 'tools')
   .option('--namespace <names>', 'comma-separated namespace per input file, in order')
   .addOption(new Option('--prompt-style <style>', 'how much prompt.md says').choices(PROMPT_STYLES).default('compact'))
+  .option('--package <path>', 'pure-Python package(s) for the guest: a package folder, a folder of them (site-packages, dist-packages), a .py module, a .whl or a .zip; repeat for more', collect, [])
+  .option('--preload <names>', 'comma-separated modules imported before the snapshot, so their first import in a session is free; repeatable', collect, [])
+  .option('--setup <file.py>', 'a Python file run once in the snapshot after the SDK is imported; its globals are in every session (its folder is readable while it runs, at build time only)')
   .option('--no-snapshot', 'skip the Wizer snapshot (faster build, slower session start)')
-  .action(async (files: string[], opts: ServerCliOptions & { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean }) => {
+  .action(async (files: string[], opts: ServerCliOptions & { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean; package: string[]; preload: string[]; setup?: string }) => {
     const t0 = Date.now();
     const specs = await serverSpecs(opts);
     if (files.length === 0 && specs.length === 0) program.error('tic build: give tool list files, or MCP servers with --mcp, --mcp-url or --config');
@@ -44,6 +49,9 @@ addServerOptions(
         log: progress,
         ...(opts.name ? { name: opts.name } : {}),
         ...(opts.namespace ? { namespaces: opts.namespace.split(',').map((s) => s.trim()) } : {}),
+        ...(opts.package.length ? { packages: opts.package } : {}),
+        ...(opts.preload.length ? { preload: opts.preload.flatMap((p) => p.split(',')).map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(opts.setup !== undefined ? { setup: opts.setup } : {}),
       });
     } finally {
       await hub?.close();

@@ -91,7 +91,7 @@ describe('tic build on the memory fixture', () => {
 });
 
 describe('tic build with several files and without a snapshot', () => {
-  it('namespaces tools by file, passes defaults, drops None, and raises host errors', async () => {
+  it('namespaces tools by file, sends only what the cell passed, and raises host errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tic-ns-'));
     const extra = join(dir, 'misc.json');
     writeFileSync(
@@ -110,7 +110,8 @@ describe('tic build with several files and without a snapshot', () => {
     const r = g.run('tools.misc.list_things(class_="c")\ntools.memory.read_graph()\ntry:\n    tools.misc.fail()\nexcept tools.ToolError as e:\n    print(e.type, e)');
     expect(r.error).toBeUndefined();
     expect(r.stdout).toBe('NotFound no such thing\n');
-    expect(host.seen[0]).toEqual({ tool: 'list-things', namespace: 'misc', args: { sortBy: 'name', class: 'c' } });
+    // The schema default of sortBy is documentation: only what the cell passed is sent.
+    expect(host.seen[0]).toEqual({ tool: 'list-things', namespace: 'misc', args: { class: 'c' } });
     expect(host.seen[1]).toEqual({ tool: 'read_graph', namespace: 'memory', args: {} });
   });
 });

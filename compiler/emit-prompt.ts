@@ -114,7 +114,7 @@ function signatureText(tool: ToolIR, sig: ToolSignature, defs: Definition[], sty
   return lines.concat(docs.map((d) => `    # ${d}`)).join('\n');
 }
 
-export function emitPrompt(sdk: PythonSdk, options: { moduleName: string; style: PromptStyle }): string {
+export function emitPrompt(sdk: PythonSdk, options: { moduleName: string; style: PromptStyle; notes?: string[] }): string {
   const { style, moduleName } = options;
   const blocks: string[] = [];
   const common = style === 'index' ? new Map<string, string>() : commonParamDocs(sdk.modules, style);
@@ -132,5 +132,6 @@ export function emitPrompt(sdk: PythonSdk, options: { moduleName: string; style:
   const template = Handlebars.compile(readFileSync(join(packageRoot(), 'templates', 'prompt.md.hbs'), 'utf8'), { noEscape: true, strict: true });
   // The rule for None as a value is said only where a parameter takes it.
   const nullable = sdk.modules.some((m) => [...m.signatures.values()].some((s) => s.params.some((p) => !p.required && allowsNone(p.type, m.definitions))));
-  return template({ module: moduleName, index: style === 'index', nullable, code: blocks.join(style === 'index' ? '\n' : '\n\n') });
+  // notes: one line each about the rest of the sandbox (packages, the setup's globals).
+  return template({ module: moduleName, index: style === 'index', nullable, notes: options.notes ?? [], code: blocks.join(style === 'index' ? '\n' : '\n\n') });
 }

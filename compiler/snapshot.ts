@@ -2,19 +2,25 @@
 // starts with the tools loaded. Cached by the base guest's key and the SDK's bytes.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BaseGuest, cacheRoot, lockCache, snapshotGuest } from '../guest/build/index.js';
+import { type BaseGuest, type LibFiles, cacheRoot, lockCache, snapshotGuest } from '../guest/build/index.js';
 
 export async function snapshotWithSdk(options: {
   base: BaseGuest;
   /** SDK files: path under /lib/sdk -> host file. */
   sdkFiles: Map<string, string>;
   sdkHash: string;
+  /** More files under /lib while the snapshot is taken (packages, the setup's folder); part of the key. */
+  extraLib?: LibFiles;
   cacheDir?: string;
   log: (line: string) => void;
 }): Promise<{ wasm: string; cached: boolean }> {
-  const key = createHash('sha256').update(`${options.base.info.key}\0${options.sdkHash}`).digest('hex').slice(0, 16);
+  const keyed = createHash('sha256').update(`${options.base.info.key}\0${options.sdkHash}`);
+  for (const [rel, file] of Object.entries(options.extraLib ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    keyed.update(`\0${rel}\0`).update(createHash('sha256').update(readFileSync(file)).digest('hex'));
+  }
+  const key = keyed.digest('hex').slice(0, 16);
   const dir = join(options.cacheDir ?? cacheRoot(), 'builds', key);
   const wasm = join(dir, 'guest.wasm');
   if (existsSync(wasm)) return { wasm, cached: true };
@@ -36,6 +42,7 @@ async function snapshotUnlocked(options: Parameters<typeof snapshotWithSdk>[0], 
   mkdirSync(tmp, { recursive: true });
   const lib: Record<string, string> = { 'python311.zip': options.base.stdlibZip };
   for (const [rel, src] of options.sdkFiles) lib[`sdk/${rel}`] = src;
+  Object.assign(lib, options.extraLib);
   await snapshotGuest({ coreWasm: options.base.coreWasm, lib, outWasm: join(tmp, 'guest.wasm'), logFile });
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);

@@ -107,7 +107,7 @@ export class Guest {
 export async function loadGuest(dir: string, options: LoadOptions = {}): Promise<Guest> {
   const b = readBuildDir(dir);
   const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
-  for (const [rel, file] of Object.entries(b.sdkFiles)) lib[rel] = shared(readFileSync(file));
+  for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
   const module = await WebAssembly.compile(await readFile(b.wasmPath));
   return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, options.warm ?? 1);
 }

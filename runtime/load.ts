@@ -18,6 +18,8 @@ export interface BuildDir {
   stdlibPath: string;
   /** SDK files by their path under /lib (`sdk/tools/__init__.py`) -> host path. */
   sdkFiles: Record<string, string>;
+  /** More read-only files under /lib (`packages.zip` of `tic build --package`) -> host path. */
+  libFiles: Record<string, string>;
   tools: ToolSpec[];
 }
 
@@ -45,7 +47,13 @@ export function readBuildDir(dir: string): BuildDir {
   const sdkDir = join(dir, 'sdk');
   if (existsSync(sdkDir)) for (const file of filesUnder(sdkDir)) sdkFiles[`sdk/${relative(sdkDir, file)}`] = file;
   const tools = JSON.parse(readFileSync(join(dir, 'tools.json'), 'utf8')) as ToolSpec[];
-  return { manifest, wasmPath: join(dir, 'guest.wasm'), stdlibPath: join(dir, 'stdlib.zip'), sdkFiles, tools };
+  // The snapshot has the packages' archive on sys.path (and its directory cached): mount it.
+  const libFiles: Record<string, string> = {};
+  if (manifest.files?.['packages.zip']) {
+    if (!existsSync(join(dir, 'packages.zip'))) throw new GuestLoadError(`${dir}: packages.zip is missing; run tic build again`);
+    libFiles['packages.zip'] = join(dir, 'packages.zip');
+  }
+  return { manifest, wasmPath: join(dir, 'guest.wasm'), stdlibPath: join(dir, 'stdlib.zip'), sdkFiles, libFiles, tools };
 }
 
 /** Compiles `dir/guest.wasm` with /lib as the guest expects it, for a guest on this thread. */
@@ -53,6 +61,7 @@ export async function loadGuestImage(dir: string): Promise<{ image: GuestImage; 
   const b = readBuildDir(dir);
   const lib: Record<string, Uint8Array | LazyBytes> = { 'python311.zip': lazyFileBytes(b.stdlibPath) };
   for (const [rel, file] of Object.entries(b.sdkFiles)) lib[rel] = new Uint8Array(readFileSync(file));
+  for (const [rel, file] of Object.entries(b.libFiles)) lib[rel] = lazyFileBytes(file);
   const image = await compileGuest(b.wasmPath, lib, b.manifest.snapshot);
   return { image, manifest: b.manifest, tools: b.tools };
 }

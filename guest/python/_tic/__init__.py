@@ -35,6 +35,8 @@ def _init() -> None:
     aio.install()
     _interruptible_sleep()
     _load_sdk()
+    _load_packages()
+    _run_setup()
     # The session's workspace is the working directory: relative paths land there.
     os.chdir("/workspace")
     # Line-buffered stdout so output reaches the host while a cell runs, not only at its end.
@@ -73,6 +75,50 @@ def _load_sdk() -> None:
 
     for name in _tic_sdk.MODULES:
         _namespace[name] = importlib.import_module(name)
+
+
+def _load_packages() -> None:
+    """`tic build --package`: the packages' archive on sys.path (after the stdlib, which
+    they may not shadow), and the `--preload` ones imported so a session finds them loaded."""
+    import importlib
+
+    sdk = sys.modules.get("_tic_sdk")
+    for path in getattr(sdk, "PATHS", ()):
+        if path not in sys.path:
+            sys.path.append(path)
+    for name in getattr(sdk, "PRELOAD", ()):
+        importlib.import_module(name)
+
+
+def _run_setup() -> list:
+    """`tic build --setup FILE.py`: runs once in the cells' namespace (so its globals are in
+    every session), from its own folder (so it can read files beside it), with `__file__`
+    set while it runs. Returns the names it added."""
+    import os
+
+    path = getattr(sys.modules.get("_tic_sdk"), "SETUP", None)
+    if path is None:
+        return []
+    with open(path, "rb") as f:
+        source = f.read()
+    # Kept in linecache: the file is not there at run time, tracebacks still quote it.
+    text = source.decode("utf-8", "replace")
+    linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+    code = compile(source, path, "exec", dont_inherit=True)
+    before = set(_namespace)
+    cwd = os.getcwd()
+    _namespace["__file__"] = path
+    os.chdir(os.path.dirname(path))
+    try:
+        exec(code, _namespace)
+    finally:
+        try:
+            os.chdir(cwd)
+        except OSError:  # while Wizer snapshots, the cwd is "/", no mount; _init moves to /workspace next
+            pass
+        _namespace.pop("__file__", None)
+        _flush()
+    return [name for name in _namespace if name not in before]
 
 
 def _split_last_expression(tree: ast.Module):
