@@ -15,6 +15,7 @@ import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi
 import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
 import { workflow } from './workflow.js';
+import { workspaceBench, workspaceMarkdown } from './workspace.js';
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const root = packageRoot();
@@ -37,7 +38,7 @@ async function alternate(rounds: number, peers: Record<string, (round: number) =
 }
 
 async function coldStart(): Promise<Record<string, Stats>> {
-  log('1/5 whole-process cold start (node start -> first output), 8 rounds');
+  log('1/6 whole-process cold start (node start -> first output), 8 rounds');
   const tic = join(root, 'bin', 'tic.js');
   const pyodide = "import { loadPyodide } from 'pyodide'; const py = await loadPyodide(); py.runPython('print(1)');";
   return alternate(8, {
@@ -49,7 +50,7 @@ async function coldStart(): Promise<Record<string, Stats>> {
 }
 
 async function sessionStarts(dir: string): Promise<Record<string, Stats>> {
-  log('2/5 session start (to the first cell\'s result), 12 rounds');
+  log('2/6 session start (to the first cell\'s result), 12 rounds');
   const warm = await loadGuest(dir, { warm: 1 });
   const cold = await loadGuest(dir, { warm: 0 });
   await loadPyodideFromSnapshot(); // makes the snapshot once, outside the timing
@@ -83,7 +84,7 @@ async function sessionStarts(dir: string): Promise<Record<string, Stats>> {
 }
 
 async function callbacks(dir: string) {
-  log('3/5 callback latency (Python -> host -> Python)');
+  log('3/6 callback latency (Python -> host -> Python)');
   const rt = await roundTrip(dir);
   const floor = await threadPingPong();
   const ffi = await pyodideFfi();
@@ -110,7 +111,7 @@ w = sorted(" ".join(str(i) for i in range(100_000)).split())
 result = (time.perf_counter() - t) * 1000`;
 
 async function throughput(dir: string) {
-  log('4/5 throughput and memory');
+  log('4/6 throughput and memory');
   const guest = await loadGuest(dir, { warm: 0 });
   const s = await guest.createSession({ handlers, limits: { timeoutMs: 120_000 } });
   // Cells per second on a small compute cell, over about a second.
@@ -169,7 +170,9 @@ async function main(): Promise<void> {
   const sessions = await sessionStarts(dir);
   const calls = await callbacks(dir);
   const tp = await throughput(dir);
-  log('5/5 context size');
+  log('5/6 workspace size (one file against 5,000 files + 100 MB), 7 rounds');
+  const workspace = await workspaceBench(dir, log);
+  log('6/6 context size');
   const fixtures = join(root, 'conformance', 'fixtures', 'mcp-tools');
   const context = contextSizes(['everything', 'filesystem', 'memory', 'github'].map((n) => join(fixtures, `${n}.json`)).concat(join(root, 'examples', 'issues', 'tools.json')));
   const flow = await workflow(log);
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
   const packages = await packageCost(join(dirname(dir), 'tools.json'), dirname(dir), log);
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
   const { aioGatherPerCallUs, ...callRows } = calls;
-  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
+  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, workspace, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
@@ -238,6 +241,8 @@ async function main(): Promise<void> {
     'Target: prompt <= 40% of the JSON tool tokens.',
     '',
     ...flow.markdown,
+    '',
+    ...workspaceMarkdown(workspace),
     '',
     ...packages.markdown,
     '',
