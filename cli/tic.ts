@@ -105,7 +105,7 @@ addServerOptions(
     .option('-c, --code <code>', 'the cell source')
     .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers (needs DIR)'),
 )
-  .option('--workspace <dir>', 'host folder mirrored at /workspace (needs DIR; in memory otherwise)')
+  .option('--workspace <dir>', 'host folder mounted at /workspace (needs DIR; in memory otherwise)')
   .option('--timeout <ms>', 'time limit of the cell (with --handlers or --workspace)', positiveInt)
   .option('--no-snapshot', 'boot Python instead of starting from the snapshot (base guest only; for comparison)')
   .action(async (args: string[], opts: ServerCliOptions & { code?: string; handlers?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
@@ -132,7 +132,7 @@ addServerOptions(
     .argument('<dir>', 'the output folder of tic build')
     .option('--handlers <file>', 'a .js or .ts module exporting the tool handlers'),
 )
-  .option('--workspace <dir>', 'host folder mirrored at /workspace (in memory otherwise)')
+  .option('--workspace <dir>', 'host folder mounted at /workspace (in memory otherwise)')
   .option('--timeout <ms>', 'time limit of each cell', positiveInt)
   .action(async (dir: string, opts: ServerCliOptions & { handlers?: string; workspace?: string; timeout?: number }) => {
     if (!isGuestDir(dir)) program.error(`tic repl: ${dir} is not the output folder of tic build (no manifest.json)`);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
 import { syncHostCalls } from './host-calls.js';
 import { WasiExit, WasiPreview1 } from './wasi/preview1.js';
+import type { Mount } from './wasi/vfs.js';
 
 export interface CellError {
   /** Exception class name, qualified by module unless it is a builtin (`ZeroDivisionError`). */
@@ -150,6 +151,11 @@ export class GuestInstance {
       this.out = { stdout: [], stderr: [] };
     }
     if (options.memoryLimitBytes !== undefined) this.setLimits({ memoryLimitBytes: options.memoryLimitBytes });
+  }
+
+  /** Serves /workspace from `root` from now on (a session's host folder: wasi/hostfs.ts). */
+  mountWorkspace(root: DirNode | Mount): void {
+    this.wasi.remount('/workspace', root);
   }
 
   /** Changes the limits of later cells (memory: 0 = none; output: bytes per cell). */

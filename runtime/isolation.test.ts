@@ -1,9 +1,11 @@
 // Escape attempts against a session: each must fail inside the guest with a Python error,
 // leave the host untouched, and (unless the guest itself was destroyed) leave the
 // session usable.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGuestDir } from '../test-setup/session.js';
 import { type Guest, loadGuest } from './guest.js';
@@ -78,14 +80,88 @@ describe('file system escapes', () => {
     expect(await attempt(s, 'open("link.txt").read()')).toMatch(/^FileNotFoundError/);
     expect(await attempt(s, 'os.listdir("linkdir")')).toMatch(/^FileNotFoundError/);
     expect((await s.run('sorted(os.listdir("."))')).value).toBe("['a']");
-    // Writing a file of the link's name must not write through the link on the way back.
-    const w = await s.run('open("link.txt", "w").write("overwrite")\nos.makedirs("linkdir", exist_ok=True)\nopen("linkdir/x", "w").write("y")');
-    expect(w.ok).toBe(true);
-    expect(w.stderr).toMatch(/could not write the workspace back/);
+    // Writing a file of the link's name, or into the linked folder, fails: never through the link.
+    expect(await attempt(s, 'open("link.txt", "w").write("overwrite")')).toMatch(/^PermissionError/);
+    expect(await attempt(s, 'os.makedirs("linkdir", exist_ok=True)')).toMatch(/^(FileExistsError|PermissionError)/);
+    expect(await attempt(s, 'open("linkdir/x", "w").write("y")')).toMatch(/^(FileNotFoundError|PermissionError)/);
+    expect(await attempt(s, 'os.utime("link.txt", (1, 1))')).toMatch(/^FileNotFoundError/);
+    expect(await attempt(s, 'os.remove("link.txt")')).toMatch(/^FileNotFoundError/);
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe(SECRET);
     expect(existsSync(join(outside, 'x'))).toBe(false);
     expect(lstatSync(join(dir, 'link.txt')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(dir, 'link.txt'))).toBe(join(outside, 'secret.txt'));
+  });
+
+  it('skips special files: a fifo in the workspace is not there and cannot block the cell', async () => {
+    const { s, dir } = await session('fifo');
+    mkdirSync(dir, { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    await s.run('import os');
+    expect(await attempt(s, 'open("pipe").read()')).toMatch(/^FileNotFoundError/);
+    expect(await attempt(s, 'open("pipe", "w").write("x")')).toMatch(/^PermissionError/);
+    expect((await s.run('os.listdir(".")')).value).toBe('[]');
+  });
+
+  it('never reads or writes outside while a folder is swapped for a link to outside, many times', async () => {
+    const { s, dir } = await session('race');
+    const CANARY = 'canary-5d1e0b';
+    const readable = join(root, 'race-outside'); // holds a file of the same name as inside
+    const empty = join(root, 'race-canary-dir'); // must stay empty
+    mkdirSync(join(dir, 'd'), { recursive: true });
+    writeFileSync(join(dir, 'd', 'f.txt'), 'inside');
+    mkdirSync(readable);
+    mkdirSync(empty);
+    writeFileSync(join(readable, 'f.txt'), CANARY);
+    const mtime = statSync(join(readable, 'f.txt')).mtimeMs;
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const swapper = new Worker(
+      `const fs = require('node:fs'); const { workerData: w, parentPort } = require('node:worker_threads');
+       const stop = new Int32Array(w.stop); let n = 0;
+       while (Atomics.load(stop, 0) === 0) {
+         const target = n % 2 ? w.readable : w.empty;
+         try { fs.renameSync(w.d, w.d + '.real'); fs.symlinkSync(target, w.d); fs.unlinkSync(w.d); fs.renameSync(w.d + '.real', w.d); n++; } catch {}
+       }
+       parentPort.postMessage(n);`,
+      { eval: true, workerData: { d: join(dir, 'd'), readable, empty, stop: stop.buffer } },
+    );
+    const swaps = new Promise<number>((resolve) => swapper.once('message', resolve));
+    const cell = `import os, time
+seen, failed, done = set(), 0, 0
+def read(p):
+    with open(p) as f:
+        seen.add(f.read())
+def write(i):
+    with open(f"d/w{i}.txt", "w") as f:
+        f.write("w")
+def walk(i):
+    for top, dirs, files in os.walk("d"):
+        for name in files:
+            read(os.path.join(top, name))
+ops = [lambda i: read("d/f.txt"), write, walk, lambda i: os.makedirs(f"d/s{i}/t"), lambda i: os.rename(f"d/w{i}.txt", f"d/r{i}.txt"),
+       lambda i: os.remove(f"d/r{i}.txt"), lambda i: os.utime("d/f.txt", (1, 1)), lambda i: open("d/f.txt", "a").write("+"),
+       lambda i: [e.stat() for e in os.scandir("d")], lambda i: os.rmdir(f"d/s{i}/t")]
+t, i = time.time(), 0
+while time.time() - t < 3:
+    i += 1
+    for op in ops:
+        try:
+            op(i)
+            done += 1
+        except OSError:
+            failed += 1
+print(sorted(x[:20] for x in seen), failed, done)
+(failed > 0, done > 0)`;
+    const r = await s.run(cell);
+    Atomics.store(stop, 0, 1);
+    expect(await swaps).toBeGreaterThan(50);
+    await swapper.terminate();
+    expect(r.ok, r.error?.traceback).toBe(true);
+    expect(r.value).toBe('(True, True)'); // the swaps did land in the middle of the loop
+    expect(r.stdout).not.toContain(CANARY);
+    expect(readdirSync(empty)).toEqual([]);
+    expect(readdirSync(readable)).toEqual(['f.txt']);
+    expect(readFileSync(join(readable, 'f.txt'), 'utf8')).toBe(CANARY);
+    expect(statSync(join(readable, 'f.txt')).mtimeMs).toBe(mtime);
   });
 
   it('cannot write the stdlib or move files across mounts', async () => {

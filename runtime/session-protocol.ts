@@ -41,7 +41,7 @@ export interface WorkerConfig {
   memoryLimitBytes: number;
   maxOutputBytes: number;
   workspaceLimitBytes: number;
-  /** Host folder mirrored at /workspace; none keeps the workspace in memory only. */
+  /** Host folder mounted at /workspace; none keeps the workspace in memory only. */
   workspaceDir?: string;
 }
 
@@ -53,5 +53,5 @@ export type FromWorker =
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
   | { t: 'host'; request: string }
   /** The cell's output already came as 'out' messages; the result does not repeat it. */
-  | { t: 'done'; result: Omit<CellResult, 'stdout' | 'stderr'>; workspaceError?: string }
+  | { t: 'done'; result: Omit<CellResult, 'stdout' | 'stderr'> }
   | { t: 'crash'; message: string };

@@ -6,7 +6,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { GuestCrash, GuestInstance } from './instance.js';
 import { Ctl, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
 import { type DirNode, applyQuota, makeDir } from './wasi/memfs.js';
-import { WorkspaceMirror } from './workspace.js';
+import { openWorkspace } from './workspace.js';
 
 const setup = workerData as WorkerSetup;
 const ctl = new Int32Array(setup.ctl);
@@ -36,17 +36,10 @@ function hostCall(request: string): string {
   return reply.message as string;
 }
 
+/** The in-memory workspace, used when the session has no host folder. */
 const workspace: DirNode = makeDir(false);
+/** Bytes the workspace holds (in memory), or has grown by through this session (a host folder). */
 const quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
-let mirror: WorkspaceMirror | undefined;
-
-/** Host-side changes to the mirrored folder, then a recount of what the tree holds (the
- * guest's own writes keep the count up to date as they happen). */
-function pullWorkspace(): void {
-  if (!mirror) return;
-  mirror.pull();
-  applyQuota(workspace, quota);
-}
 let guest: GuestInstance | undefined;
 
 function instantiate(): GuestInstance {
@@ -80,8 +73,10 @@ port.on('message', (msg: ToWorker) => {
       guest.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
       quota.limit = config.workspaceLimitBytes;
       applyQuota(workspace, quota);
-      if (config.workspaceDir) mirror = new WorkspaceMirror(config.workspaceDir, workspace);
-      pullWorkspace();
+      if (config.workspaceDir !== undefined) {
+        quota.used = 0; // a host folder: the quota counts what this session adds to it
+        guest.mountWorkspace(openWorkspace(config.workspaceDir, quota));
+      }
       post({ t: 'configured' });
     } catch (err) {
       post({ t: 'configured', error: (err as Error).message });
@@ -89,24 +84,13 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   try {
-    pullWorkspace();
+    // Nothing to sync before or after: a host folder is read and written as the cell goes.
     const { stdout: _stdout, stderr: _stderr, ...result } = guest.run(msg.code, {
       onStdout: (text) => post({ t: 'out', stream: 'stdout', text }),
       onStderr: (text) => post({ t: 'out', stream: 'stderr', text }),
     });
-    let workspaceError: string | undefined;
-    try {
-      mirror?.push();
-    } catch (err) {
-      workspaceError = (err as Error).message;
-    }
-    post({ t: 'done', result, ...(workspaceError ? { workspaceError } : {}) });
+    post({ t: 'done', result });
   } catch (err) {
-    try {
-      mirror?.push(); // keep what the cell wrote before the guest died
-    } catch {
-      /* reported through the crash below */
-    }
     post({ t: 'crash', message: (err as Error).message });
     guest = undefined;
   }

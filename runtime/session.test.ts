@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,8 +230,10 @@ describe('limits', () => {
 });
 
 describe('workspace folder', () => {
-  it('mirrors a host folder: host files are visible, cell writes and deletes reach the host', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'tic-ws-')), 'ws'); // created if missing
+  const folder = () => join(realpathSync(mkdtempSync(join(tmpdir(), 'tic-ws-'))), 'ws'); // created if missing
+
+  it('is the host folder itself: host files are visible, cell writes and deletes reach the host', async () => {
+    const dir = folder();
     const s = await session({ workspace: dir });
     expect(existsSync(dir)).toBe(true);
     writeFileSync(join(dir, 'in.txt'), 'from host');
@@ -240,8 +242,114 @@ describe('workspace folder', () => {
     expect(readFileSync(join(dir, 'out', 'deep', 'r.txt'), 'utf8')).toBe('FROM HOST');
     writeFileSync(join(dir, 'in.txt'), 'changed on host');
     expect((await s.run('open("in.txt").read()')).value).toBe("'changed on host'");
-    await s.run('os.remove("in.txt")');
+    mkdirSync(join(dir, 'new'));
+    writeFileSync(join(dir, 'new', 'x'), '');
+    expect((await s.run('sorted(os.listdir("new")), sorted(os.listdir("."))')).value).toBe("(['x'], ['in.txt', 'new', 'out'])");
+    await s.run('os.remove("in.txt")\nos.rename("out/deep/r.txt", "moved.txt")');
     expect(existsSync(join(dir, 'in.txt'))).toBe(false);
+    expect(readFileSync(join(dir, 'moved.txt'), 'utf8')).toBe('FROM HOST');
+  });
+
+  it('shows a flushed write to the host while the cell still runs, and a host write to the cell', async () => {
+    const dir = folder();
+    const seen: string[] = [];
+    const s = await session({
+      workspace: dir,
+      handlers: {
+        never: () => {
+          seen.push(readFileSync(join(dir, 'log.txt'), 'utf8'));
+          writeFileSync(join(dir, 'reply.txt'), 'from host, mid-cell');
+          return null;
+        },
+      },
+    });
+    const r = await s.run('f = open("log.txt", "w")\nf.write("line 1\\n")\nf.flush()\ntools.never()\nf.write("line 2\\n")\nf.close()\nopen("reply.txt").read()');
+    expect(r.value).toBe("'from host, mid-cell'");
+    expect(seen).toEqual(['line 1\n']);
+    expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toBe('line 1\nline 2\n');
+  });
+
+  // Each way a session can end right after a write: the closed file is on the host.
+  const endings: [string, string, { timeoutMs?: number; graceMs?: number; memoryMb?: number }][] = [
+    ['a hard stop (a loop that swallows TimeoutError)', 'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass', { timeoutMs: 1500, graceMs: 500 }],
+    ['os._exit', 'import os\nos._exit(3)', {}],
+    ['a MemoryError', 'b = bytearray(200 * 1024 * 1024)', { memoryMb: 64 }],
+    ['a crashed guest (C stack overflow)', 'import sys\nsys.setrecursionlimit(10**7)\nl = []\nfor i in range(10**6):\n    l = [l]\nrepr(l)', {}],
+  ];
+  for (const [how, code, limits] of endings) {
+    it(`keeps a closed file on the host after ${how}`, async () => {
+      const dir = folder();
+      const s = await session({ workspace: dir, limits });
+      const r = await s.run(`with open("kept.txt", "w") as f:\n    f.write("saved")\nf2 = open("flushed.txt", "w")\nf2.write("flushed")\nf2.flush()\n${code}`);
+      expect(r.ok, how).toBe(false);
+      await s.close();
+      expect(readFileSync(join(dir, 'kept.txt'), 'utf8')).toBe('saved');
+      expect(readFileSync(join(dir, 'flushed.txt'), 'utf8')).toBe('flushed');
+    });
+  }
+
+  it('keeps a closed file on the host when the session is closed mid-cell', async () => {
+    const dir = folder();
+    const s = await session({ workspace: dir });
+    let started!: () => void;
+    const written = new Promise<void>((r) => (started = r));
+    const run = s.run('with open("kept.txt", "w") as f:\n    f.write("saved")\nheld = open("held.txt", "w")\nprint("written", flush=True)\nwhile True:\n    pass', { onStdout: () => started() });
+    await written;
+    const intoFolder = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    });
+    expect(intoFolder().length).toBeGreaterThan(0); // the folder and held.txt are open
+    await s.close();
+    expect((await run).error?.type).toBe('SessionEnded');
+    expect(readFileSync(join(dir, 'kept.txt'), 'utf8')).toBe('saved');
+    expect(intoFolder()).toEqual([]); // the ended worker's descriptors are closed
+  });
+
+  it('counts against the quota what the session adds, not what the folder held before', async () => {
+    const dir = folder();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'before.bin'), Buffer.alloc(3 << 20));
+    const s = await session({ workspace: dir, limits: { workspaceMb: 1 } });
+    const r = await s.run('import errno\nlen(open("before.bin", "rb").read())\ntry:\n    with open("big", "wb") as f:\n        f.write(b"x" * (2 << 20))\nexcept OSError as e:\n    err = errno.errorcode[e.errno]\n(len(open("before.bin", "rb").read()), err)');
+    expect(r.value).toBe("(3145728, 'ENOSPC')");
+    expect(statSync(join(dir, 'big')).size).toBe(0);
+    expect((await s.run('open("small", "w").write("x" * 1000)')).value).toBe('1000');
+  });
+
+  it('sets times with os.utime; shutil.copy2 keeps them, on the host file too', async () => {
+    const dir = folder();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'src.txt'), 'data');
+    const s = await session({ workspace: dir });
+    const r = await s.run('import os, shutil\nos.utime("src.txt", (1_000_000_000, 1_234_567_890))\nst = os.stat("src.txt")\nshutil.copy2("src.txt", "dst.txt")\n(st.st_atime, st.st_mtime, os.stat("dst.txt").st_mtime, open("dst.txt").read())');
+    expect(r.value).toBe("(1000000000.0, 1234567890.0, 1234567890.0, 'data')");
+    expect(statSync(join(dir, 'dst.txt')).mtimeMs).toBe(1_234_567_890_000);
+    expect(statSync(join(dir, 'src.txt')).mtimeMs).toBe(1_234_567_890_000);
+    // A time to the microsecond, and "now" (os.utime with no times, as Path.touch does).
+    const ns = await s.run('os.utime("dst.txt", ns=(5, 1_600_000_000_123_456_000))\nbefore = os.stat("dst.txt").st_mtime_ns\nos.utime("dst.txt")\n(abs(before - 1_600_000_000_123_456_000) < 1000, os.stat("dst.txt").st_mtime > 1.7e9)');
+    expect(ns.value).toBe('(True, True)');
+  });
+});
+
+describe('honest file system calls (in-memory workspace)', () => {
+  it('sets times with os.utime and keeps them through shutil.copy2', async () => {
+    const s = await session();
+    const now = await s.run('import os, time\nopen("t", "w").close()\nos.utime("t", (1, 2))\nos.utime("t")\nabs(os.stat("t").st_mtime - time.time()) < 60');
+    expect(now.value).toBe('True');
+    const r = await s.run('import os, shutil\nopen("a", "w").write("x")\nos.utime("a", ns=(1_000_000_000_000_000_001, 1_234_567_890_123_456_789))\nshutil.copy2("a", "b")\nst = os.stat("b")\n(st.st_atime_ns, st.st_mtime_ns, os.stat("a").st_mtime_ns)');
+    expect(r.value).toBe('(1000000000000000001, 1234567890123456789, 1234567890123456789)');
+    const dir = await s.run('os.mkdir("d")\nos.utime("d", (7, 8))\nos.stat("d").st_mtime');
+    expect(dir.value).toBe('8.0');
+  });
+
+  it('fails with a clear OSError where it cannot do what is asked', async () => {
+    const s = await session();
+    const r = await s.run('import os, errno\nout = []\nfor f in [lambda: os.utime("/lib/python311.zip", (1, 1)), lambda: os.link("a", "b"), lambda: os.symlink("a", "b"), lambda: os.utime("missing", (1, 1))]:\n    try:\n        f()\n        out.append("ok")\n    except OSError as e:\n        out.append(errno.errorcode[e.errno])\nopen("a", "w").close()\nout');
+    expect(r.value).toBe("['EROFS', 'EPERM', 'EPERM', 'ENOENT']");
   });
 });
 

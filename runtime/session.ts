@@ -29,7 +29,7 @@ export const DEFAULT_LIMITS: Required<Limits> = { timeoutMs: 30_000, memoryMb: 2
 
 export interface SessionOptions<H extends object = Handlers> {
   handlers?: Partial<H>;
-  /** Host folder mirrored at /workspace (created if missing); in memory only when omitted. */
+  /** Host folder mounted at /workspace (created if missing; Linux only); in memory only when omitted. */
   workspace?: string;
   limits?: Limits;
   /**
@@ -263,7 +263,6 @@ export class Session {
         return;
       case 'done':
         if (!cell) return;
-        if (m.workspaceError) cell.stderr.push(`[tooliscode: ${m.workspaceError}]\n`);
         this.finish(cell, m.result);
         return;
       case 'crash':

@@ -4,11 +4,15 @@ export const Errno = {
   SUCCESS: 0,
   ACCES: 2,
   BADF: 8,
+  BUSY: 10,
   EXIST: 20,
   FAULT: 21,
+  FBIG: 22,
   INVAL: 28,
   IO: 29,
   ISDIR: 31,
+  LOOP: 32,
+  MFILE: 33,
   NAMETOOLONG: 37,
   NOENT: 44,
   NOSPC: 51,
@@ -31,7 +35,9 @@ export const FileType = {
 } as const;
 
 export const OFlags = { CREAT: 1, DIRECTORY: 2, EXCL: 4, TRUNC: 8 } as const;
-export const FdFlags = { APPEND: 1 } as const;
+export const FdFlags = { APPEND: 1, DSYNC: 2, NONBLOCK: 4, RSYNC: 8, SYNC: 16 } as const;
+/** fstflags of fd/path_filestat_set_times. */
+export const FstFlags = { ATIM: 1, ATIM_NOW: 2, MTIM: 4, MTIM_NOW: 8 } as const;
 export const Whence = { SET: 0, CUR: 1, END: 2 } as const;
 export const Clock = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME: 2, THREAD_CPUTIME: 3 } as const;
 export const EventType = { CLOCK: 0, FD_READ: 1, FD_WRITE: 2 } as const;
@@ -39,6 +45,7 @@ export const SubClockFlags = { ABSTIME: 1 } as const;
 
 /** Rights that mean "this descriptor may change file contents". */
 export const Rights = {
+  FD_READ: 1n << 1n,
   FD_WRITE: 1n << 6n,
   FD_ALLOCATE: 1n << 8n,
   FD_FILESTAT_SET_SIZE: 1n << 22n,

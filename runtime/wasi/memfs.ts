@@ -5,6 +5,7 @@
 // refers to anything on the host. That is what makes the guest's view of files safe.
 
 import { Errno } from './constants.js';
+import { type DirEntry, type Mount, type OpenFlags, type OpenedFile, type Stat, type TimeSpec, nowNs } from './vfs.js';
 
 export class WasiError extends Error {
   constructor(readonly errno: number, message?: string) {
@@ -22,6 +23,8 @@ export interface FileNode {
   data: Uint8Array;
   size: number;
   mtimeNs: bigint;
+  /** Set by utime; mtimeNs otherwise. */
+  atimeNs?: bigint;
   /** The byte budget of the tree this file is in (writable mounts only). */
   quota?: Quota;
 }
@@ -34,6 +37,7 @@ export interface DirNode {
   /** null for a mount root: `..` from there is an escape attempt. */
   parent: DirNode | null;
   mtimeNs: bigint;
+  atimeNs?: bigint;
   /** On a mount root: the byte budget of the whole tree. */
   quota?: Quota;
 }
@@ -78,7 +82,6 @@ export function applyQuota(root: DirNode, quota: Quota): void {
 
 export type FsNode = FileNode | DirNode;
 
-const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 export function makeDir(readonly: boolean, parent: DirNode | null = null): DirNode {
   return { kind: 'dir', readonly, ino: nextIno++, entries: new Map(), parent, mtimeNs: nowNs() };
@@ -130,41 +133,6 @@ export function readonlyTree(files: Record<string, Uint8Array | LazyBytes>): Dir
   return root;
 }
 
-export interface Resolved {
-  /** The directory that holds (or would hold) the final component. */
-  parent: DirNode;
-  /** The final component; '' when the path names `dir` itself (".", "a/..") */
-  name: string;
-  node: FsNode | undefined;
-}
-
-/**
- * Resolves a guest path relative to `dir`. Absolute paths are refused: wasi-libc maps
- * them onto preopens before calling the host, so one reaching here is an escape attempt.
- */
-export function resolve(dir: DirNode, path: string): Resolved {
-  if (path.startsWith('/')) throw new WasiError(Errno.NOTCAPABLE, `absolute path ${path}`);
-  if (path.includes('\0')) throw new WasiError(Errno.INVAL);
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  let cur = dir;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const last = i === parts.length - 1;
-    if (part === '..') {
-      if (cur.parent === null) throw new WasiError(Errno.NOTCAPABLE, 'path leaves its mount');
-      cur = cur.parent;
-      if (last) return { parent: cur, name: '', node: cur };
-      continue;
-    }
-    const next = cur.entries.get(part);
-    if (last) return { parent: cur, name: part, node: next };
-    if (!next) throw new WasiError(Errno.NOENT);
-    if (next.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
-    cur = next;
-  }
-  return { parent: cur, name: '', node: cur };
-}
-
 export function writeAt(file: FileNode, src: Uint8Array, offset: number): number {
   if (file.readonly) throw new WasiError(Errno.ROFS);
   const end = offset + src.length;
@@ -200,8 +168,158 @@ export function contains(dir: DirNode, maybeChild: DirNode): boolean {
   return false;
 }
 
-export function mountRoot(dir: DirNode): DirNode {
-  let d = dir;
-  while (d.parent) d = d.parent;
-  return d;
+
+function statOf(node: FsNode): Stat {
+  const atim = node.atimeNs ?? node.mtimeNs;
+  return {
+    dev: 0n,
+    ino: node.ino,
+    kind: node.kind,
+    nlink: 1n,
+    size: BigInt(node.kind === 'file' ? node.size : 4096),
+    atimNs: atim,
+    mtimNs: node.mtimeNs,
+    ctimNs: node.mtimeNs,
+  };
+}
+
+function setNodeTimes(node: FsNode, atim: TimeSpec, mtim: TimeSpec): void {
+  if (node.readonly) throw new WasiError(Errno.ROFS);
+  const now = nowNs();
+  const a = atim === 'now' ? now : atim;
+  const m = mtim === 'now' ? now : mtim;
+  if (a !== undefined) node.atimeNs = a;
+  if (m !== undefined) {
+    node.atimeNs ??= node.mtimeNs; // keep the access time where it was
+    node.mtimeNs = m;
+  }
+}
+
+/** A memfs tree as a mount: what the WASI host sees of /lib and an in-memory /workspace. */
+export class MemMount implements Mount {
+  constructor(readonly root: DirNode) {}
+
+  get readonly(): boolean {
+    return this.root.readonly;
+  }
+
+  private find(parts: string[]): { parent: DirNode; name: string; node: FsNode | undefined } {
+    let cur = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = cur.entries.get(parts[i]!);
+      if (!next) throw new WasiError(Errno.NOENT);
+      if (next.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
+      cur = next;
+    }
+    if (parts.length === 0) return { parent: cur, name: '', node: cur };
+    const name = parts[parts.length - 1]!;
+    return { parent: cur, name, node: cur.entries.get(name) };
+  }
+
+  private existing(parts: string[]): FsNode {
+    const { node } = this.find(parts);
+    if (!node) throw new WasiError(Errno.NOENT);
+    return node;
+  }
+
+  stat(parts: string[]): Stat {
+    return statOf(this.existing(parts));
+  }
+
+  open(parts: string[], flags: OpenFlags): OpenedFile | 'dir' {
+    const r = this.find(parts);
+    let node = r.node;
+    if (node) {
+      if (flags.create && flags.excl) throw new WasiError(Errno.EXIST);
+    } else {
+      if (!flags.create) throw new WasiError(Errno.NOENT);
+      if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+      const quota = this.root.quota;
+      charge(quota, NODE_COST);
+      node = makeFile(new Uint8Array(0), false);
+      if (quota) node.quota = quota;
+      r.parent.entries.set(r.name, node);
+      r.parent.mtimeNs = node.mtimeNs;
+    }
+    if (node.kind === 'dir') {
+      if (flags.write) throw new WasiError(Errno.ISDIR);
+      return 'dir';
+    }
+    if (flags.directory) throw new WasiError(Errno.NOTDIR);
+    if (flags.write && node.readonly) throw new WasiError(Errno.ROFS);
+    if (flags.trunc) truncate(node, 0);
+    const file = node;
+    return {
+      read: (dst, pos) => {
+        if (pos >= file.size) return 0;
+        const chunk = file.data.subarray(pos, Math.min(file.size, pos + dst.length));
+        dst.set(chunk);
+        return chunk.length;
+      },
+      write: (src, pos) => writeAt(file, src, pos),
+      size: () => file.size,
+      stat: () => statOf(file),
+      truncate: (size) => truncate(file, size),
+      setTimes: (atim, mtim) => setNodeTimes(file, atim, mtim),
+      sync: () => {}, // memory is all this file has: nothing further to make durable
+      close: () => {},
+    };
+  }
+
+  list(parts: string[]): DirEntry[] {
+    const dir = this.existing(parts);
+    if (dir.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
+    return [...dir.entries].map(([name, node]) => ({ name, kind: node.kind, ino: node.ino }));
+  }
+
+  mkdir(parts: string[]): void {
+    const r = this.find(parts);
+    if (r.node) throw new WasiError(Errno.EXIST);
+    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    charge(this.root.quota, NODE_COST);
+    r.parent.entries.set(r.name, makeDir(false, r.parent));
+  }
+
+  rmdir(parts: string[]): void {
+    const r = this.find(parts);
+    if (!r.node) throw new WasiError(Errno.NOENT);
+    if (r.node.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
+    if (r.name === '') throw new WasiError(Errno.PERM);
+    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    if (r.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
+    r.parent.entries.delete(r.name);
+    charge(this.root.quota, -NODE_COST);
+  }
+
+  unlink(parts: string[]): void {
+    const r = this.find(parts);
+    if (!r.node) throw new WasiError(Errno.NOENT);
+    if (r.node.kind === 'dir') throw new WasiError(Errno.ISDIR);
+    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
+    r.parent.entries.delete(r.name);
+    charge(this.root.quota, -(NODE_COST + r.node.size));
+  }
+
+  rename(fromParts: string[], toParts: string[]): void {
+    const from = this.find(fromParts);
+    const to = this.find(toParts);
+    if (!from.node) throw new WasiError(Errno.NOENT);
+    if (from.name === '' || to.name === '') throw new WasiError(Errno.INVAL);
+    if (from.parent.readonly || to.parent.readonly) throw new WasiError(Errno.ROFS);
+    const moving = from.node;
+    if (moving.kind === 'dir' && contains(moving, to.parent)) throw new WasiError(Errno.INVAL);
+    if (to.node) {
+      if (to.node.kind === 'dir' && moving.kind !== 'dir') throw new WasiError(Errno.ISDIR);
+      if (to.node.kind !== 'dir' && moving.kind === 'dir') throw new WasiError(Errno.NOTDIR);
+      if (to.node.kind === 'dir' && to.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
+    }
+    if (to.node && to.node !== moving) charge(this.root.quota, -(NODE_COST + (to.node.kind === 'file' ? to.node.size : 0)));
+    from.parent.entries.delete(from.name);
+    to.parent.entries.set(to.name, moving);
+    if (moving.kind === 'dir') moving.parent = to.parent;
+  }
+
+  setTimes(parts: string[], atim: TimeSpec, mtim: TimeSpec): void {
+    setNodeTimes(this.existing(parts), atim, mtim);
+  }
 }

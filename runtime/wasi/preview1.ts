@@ -10,6 +10,7 @@ import {
   EventType,
   FdFlags,
   FileType,
+  FstFlags,
   MAX_PATH_BYTES,
   OFlags,
   Rights,
@@ -17,21 +18,8 @@ import {
   WRITE_RIGHTS,
   Whence,
 } from './constants.js';
-import {
-  type DirNode,
-  type FileNode,
-  type FsNode,
-  NODE_COST,
-  WasiError,
-  charge,
-  contains,
-  makeDir,
-  makeFile,
-  mountRoot,
-  resolve,
-  truncate,
-  writeAt,
-} from './memfs.js';
+import { type DirNode, MemMount, WasiError } from './memfs.js';
+import { type DirEntry, type Mount, type OpenedFile, type Stat, type TimeSpec, resolvePath } from './vfs.js';
 
 /** Thrown out of the guest when it calls proc_exit; the embedder decides what it means. */
 export class WasiExit extends Error {
@@ -43,7 +31,8 @@ export class WasiExit extends Error {
 export interface Preopen {
   /** Guest path of the mount, e.g. "/workspace". */
   guestPath: string;
-  root: DirNode;
+  /** A tree in memory, or any other mount (a host folder: hostfs.ts). */
+  root: DirNode | Mount;
 }
 
 export interface WasiOptions {
@@ -59,8 +48,25 @@ export interface WasiOptions {
 
 type OpenFile =
   | { kind: 'stdio'; fd: 0 | 1 | 2 }
-  | { kind: 'file'; node: FileNode; pos: number; append: boolean; writable: boolean }
-  | { kind: 'dir'; node: DirNode; preopen?: string };
+  | { kind: 'file'; file: OpenedFile; pos: number; append: boolean; writable: boolean; syncWrites: boolean }
+  /** A folder descriptor holds its path from the mount's root: every use resolves it anew. */
+  | { kind: 'dir'; mount: Mount; parts: string[]; preopen?: string; listing?: DirEntry[] };
+
+const SYNC_FLAGS = FdFlags.DSYNC | FdFlags.RSYNC | FdFlags.SYNC;
+
+const asMount = (root: DirNode | Mount): Mount => ('kind' in root && root.kind === 'dir' ? new MemMount(root) : (root as Mount));
+
+/** The times fd/path_filestat_set_times asks for. */
+function timeSpecs(atim: bigint, mtim: bigint, flags: number): [TimeSpec, TimeSpec] {
+  if ((flags & FstFlags.ATIM && flags & FstFlags.ATIM_NOW) || (flags & FstFlags.MTIM && flags & FstFlags.MTIM_NOW)) throw new WasiError(Errno.INVAL);
+  // The guest's wasi-libc turns utimensat(path, NULL) ("now", as os.utime(path) and
+  // Path.touch() ask) into both times given as 0: read that as now. An explicit (0, 0)
+  // therefore sets the current time too.
+  if (flags === (FstFlags.ATIM | FstFlags.MTIM) && atim === 0n && mtim === 0n) return ['now', 'now'];
+  const a = flags & FstFlags.ATIM_NOW ? 'now' : flags & FstFlags.ATIM ? atim : undefined;
+  const m = flags & FstFlags.MTIM_NOW ? 'now' : flags & FstFlags.MTIM ? mtim : undefined;
+  return [a, m];
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -86,8 +92,22 @@ export class WasiPreview1 {
     this.fds.set(1, { kind: 'stdio', fd: 1 });
     this.fds.set(2, { kind: 'stdio', fd: 2 });
     options.preopens.forEach((p, i) => {
-      this.fds.set(3 + i, { kind: 'dir', node: p.root, preopen: p.guestPath });
+      this.fds.set(3 + i, { kind: 'dir', mount: asMount(p.root), parts: [], preopen: p.guestPath });
     });
+  }
+
+  /**
+   * Puts `root` at the preopen `guestPath` (which keeps its fd): how a warm guest gets its
+   * session's workspace. Descriptors opened in the old tree stay on it.
+   */
+  remount(guestPath: string, root: DirNode | Mount): void {
+    for (const [fd, f] of this.fds) {
+      if (f.kind === 'dir' && f.preopen === guestPath) {
+        this.fds.set(fd, { kind: 'dir', mount: asMount(root), parts: [], preopen: guestPath });
+        return;
+      }
+    }
+    throw new Error(`no preopen at ${guestPath}`);
   }
 
   /** Must be called with the instance's memory before the guest runs. */
@@ -118,10 +138,22 @@ export class WasiPreview1 {
     return f;
   }
 
-  private dirFd(fd: number): DirNode {
+  private dirFd(fd: number): { mount: Mount; parts: string[] } {
     const f = this.fd(fd);
     if (f.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
-    return f.node;
+    return f;
+  }
+
+  /** The mount and the components from its root of the path `fd` + the guest's string. */
+  private path(fd: number, ptr: number, len: number): { mount: Mount; parts: string[] } {
+    const base = this.dirFd(fd);
+    return { mount: base.mount, parts: resolvePath(base.parts, this.readPath(ptr, len)) };
+  }
+
+  private fileFd(fd: number): Extract<OpenFile, { kind: 'file' }> {
+    const f = this.fd(fd);
+    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
+    return f;
   }
 
   private allocFd(file: OpenFile): number {
@@ -142,21 +174,26 @@ export class WasiPreview1 {
     return out;
   }
 
-  private writeFilestat(ptr: number, node: FsNode | 'stdio'): void {
+  private writeFilestat(ptr: number, st: Stat | 'stdio'): void {
     const v = this.view();
     for (let i = 0; i < 64; i += 8) v.setBigUint64(ptr + i, 0n, true);
-    if (node === 'stdio') {
+    if (st === 'stdio') {
       v.setUint8(ptr + 16, FileType.CHARACTER_DEVICE);
       v.setBigUint64(ptr + 24, 1n, true);
       return;
     }
-    v.setBigUint64(ptr + 8, node.ino, true);
-    v.setUint8(ptr + 16, node.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
-    v.setBigUint64(ptr + 24, 1n, true);
-    v.setBigUint64(ptr + 32, BigInt(node.kind === 'file' ? node.size : 4096), true);
-    v.setBigUint64(ptr + 40, node.mtimeNs, true);
-    v.setBigUint64(ptr + 48, node.mtimeNs, true);
-    v.setBigUint64(ptr + 56, node.mtimeNs, true);
+    v.setBigUint64(ptr, st.dev, true);
+    v.setBigUint64(ptr + 8, st.ino, true);
+    v.setUint8(ptr + 16, st.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
+    v.setBigUint64(ptr + 24, st.nlink, true);
+    v.setBigUint64(ptr + 32, st.size, true);
+    v.setBigUint64(ptr + 40, st.atimNs, true);
+    v.setBigUint64(ptr + 48, st.mtimNs, true);
+    v.setBigUint64(ptr + 56, st.ctimNs, true);
+  }
+
+  private statOf(f: OpenFile): Stat | 'stdio' {
+    return f.kind === 'stdio' ? 'stdio' : f.kind === 'file' ? f.file.stat() : f.mount.stat(f.parts);
   }
 
   /** Every import returns an errno; WasiError becomes its errno, anything else EIO. */
@@ -242,8 +279,9 @@ export class WasiPreview1 {
     const type =
       f.kind === 'stdio' ? FileType.CHARACTER_DEVICE : f.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE;
     v.setUint8(ptr, type);
-    v.setUint16(ptr + 2, f.kind === 'file' && f.append ? FdFlags.APPEND : 0, true);
-    const writable = f.kind === 'stdio' ? f.fd !== 0 : f.kind === 'file' ? f.writable : !f.node.readonly;
+    const flags = f.kind === 'file' ? (f.append ? FdFlags.APPEND : 0) | (f.syncWrites ? FdFlags.SYNC : 0) : 0;
+    v.setUint16(ptr + 2, flags, true);
+    const writable = f.kind === 'stdio' ? f.fd !== 0 : f.kind === 'file' ? f.writable : !f.mount.readonly;
     const rights = writable ? Rights.ALL : Rights.ALL & ~WRITE_RIGHTS;
     v.setBigUint64(ptr + 8, rights, true);
     // A directory passes on every right: wasi-libc then asks path_open for write access
@@ -252,49 +290,62 @@ export class WasiPreview1 {
   }
   private fd_fdstat_set_flags(fd: number, flags: number): void {
     const f = this.fd(fd);
-    if (f.kind === 'file') f.append = (flags & FdFlags.APPEND) !== 0;
+    // NONBLOCK is true of every descriptor here already (files and stdio never block).
+    if (f.kind === 'file') {
+      f.append = (flags & FdFlags.APPEND) !== 0;
+      f.syncWrites = (flags & SYNC_FLAGS) !== 0;
+    } else if (flags & (FdFlags.APPEND | SYNC_FLAGS)) throw new WasiError(Errno.NOTSUP);
   }
   private fd_fdstat_set_rights(fd: number): void {
     this.fd(fd);
+    throw new WasiError(Errno.NOTSUP); // rights are not tracked per descriptor: say so, do not pretend
   }
 
   private fd_filestat_get(fd: number, ptr: number): void {
-    const f = this.fd(fd);
-    this.writeFilestat(ptr, f.kind === 'stdio' ? 'stdio' : f.node);
+    this.writeFilestat(ptr, this.statOf(this.fd(fd)));
   }
   private fd_filestat_set_size(fd: number, size: bigint): void {
     const f = this.fd(fd);
-    if (f.kind !== 'file') throw new WasiError(Errno.BADF);
-    if (!f.writable) throw new WasiError(f.node.readonly ? Errno.ROFS : Errno.BADF);
-    truncate(f.node, Number(size));
+    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.BADF);
+    if (!f.writable) throw new WasiError(Errno.BADF);
+    f.file.truncate(Number(size));
   }
-  private fd_filestat_set_times(fd: number): void {
-    this.fd(fd);
+  private fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, flags: number): void {
+    const f = this.fd(fd);
+    const [a, m] = timeSpecs(atim, mtim, flags);
+    if (f.kind === 'file') f.file.setTimes(a, m);
+    else if (f.kind === 'dir') f.mount.setTimes(f.parts, a, m);
+    else throw new WasiError(Errno.NOTSUP);
   }
   private fd_advise(fd: number): void {
-    this.fd(fd);
+    this.fd(fd); // advice: allowed to be ignored
   }
   private fd_allocate(fd: number, offset: bigint, len: bigint): void {
     const f = this.fd(fd);
     if (f.kind !== 'file' || !f.writable) throw new WasiError(Errno.BADF);
     const end = Number(offset + len);
-    if (end > f.node.size) truncate(f.node, end);
+    if (end > f.file.size()) f.file.truncate(end);
   }
   private fd_sync(fd: number): void {
-    this.fd(fd);
+    const f = this.fd(fd);
+    if (f.kind === 'file') f.file.sync(false);
   }
   private fd_datasync(fd: number): void {
-    this.fd(fd);
+    const f = this.fd(fd);
+    if (f.kind === 'file') f.file.sync(true);
   }
 
   private fd_close(fd: number): void {
     const f = this.fd(fd);
     if (f.kind === 'dir' && f.preopen !== undefined) throw new WasiError(Errno.NOTSUP);
     this.fds.delete(fd);
+    if (f.kind === 'file') f.file.close();
   }
   private fd_renumber(from: number, to: number): void {
     const f = this.fd(from);
-    this.fd(to);
+    const old = this.fd(to);
+    if (old.kind === 'dir' && old.preopen !== undefined) throw new WasiError(Errno.NOTSUP);
+    if (old.kind === 'file' && old !== f) old.file.close();
     this.fds.set(to, f);
     this.fds.delete(from);
   }
@@ -311,24 +362,25 @@ export class WasiPreview1 {
       }
     } else if (f.kind === 'file') {
       if (!f.writable) throw new WasiError(Errno.BADF);
-      if (f.append) f.pos = f.node.size;
+      if (f.append) f.pos = f.file.size();
       for (const buf of this.iovecs(iovs, count)) {
-        f.pos += writeAt(f.node, buf, f.pos);
+        f.pos += f.file.write(buf, f.pos);
         n += buf.length;
       }
+      if (f.syncWrites) f.file.sync(true);
     } else throw new WasiError(Errno.ISDIR);
     this.view().setUint32(nPtr, n, true);
   }
   private fd_pwrite(fd: number, iovs: number, count: number, offset: bigint, nPtr: number): void {
-    const f = this.fd(fd);
-    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
+    const f = this.fileFd(fd);
     if (!f.writable) throw new WasiError(Errno.BADF);
     let at = Number(offset);
     let n = 0;
     for (const buf of this.iovecs(iovs, count)) {
-      at += writeAt(f.node, buf, at);
+      at += f.file.write(buf, at);
       n += buf.length;
     }
+    if (f.syncWrites) f.file.sync(true);
     this.view().setUint32(nPtr, n, true);
   }
 
@@ -336,7 +388,7 @@ export class WasiPreview1 {
     const f = this.fd(fd);
     let n = 0;
     if (f.kind === 'file') {
-      n = this.readInto(f.node, f.pos, iovs, count);
+      n = this.readInto(f.file, f.pos, iovs, count);
       f.pos += n;
     } else if (f.kind === 'dir') throw new WasiError(Errno.ISDIR);
     else if (f.fd !== 0) throw new WasiError(Errno.BADF);
@@ -344,27 +396,22 @@ export class WasiPreview1 {
     this.view().setUint32(nPtr, n, true);
   }
   private fd_pread(fd: number, iovs: number, count: number, offset: bigint, nPtr: number): void {
-    const f = this.fd(fd);
-    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
-    this.view().setUint32(nPtr, this.readInto(f.node, Number(offset), iovs, count), true);
+    const f = this.fileFd(fd);
+    this.view().setUint32(nPtr, this.readInto(f.file, Number(offset), iovs, count), true);
   }
-  private readInto(node: FileNode, pos: number, iovs: number, count: number): number {
+  private readInto(file: OpenedFile, pos: number, iovs: number, count: number): number {
     let n = 0;
     for (const buf of this.iovecs(iovs, count)) {
-      const start = pos + n;
-      if (start >= node.size) break;
-      const chunk = node.data.subarray(start, Math.min(node.size, start + buf.length));
-      buf.set(chunk);
-      n += chunk.length;
-      if (chunk.length < buf.length) break;
+      const got = file.read(buf, pos + n);
+      n += got;
+      if (got < buf.length) break;
     }
     return n;
   }
 
   private fd_seek(fd: number, offset: bigint, whence: number, newPtr: number): void {
-    const f = this.fd(fd);
-    if (f.kind !== 'file') throw new WasiError(f.kind === 'dir' ? Errno.ISDIR : Errno.SPIPE);
-    const base = whence === Whence.SET ? 0 : whence === Whence.CUR ? f.pos : whence === Whence.END ? f.node.size : NaN;
+    const f = this.fileFd(fd);
+    const base = whence === Whence.SET ? 0 : whence === Whence.CUR ? f.pos : whence === Whence.END ? f.file.size() : NaN;
     const pos = base + Number(offset);
     if (!Number.isFinite(pos) || pos < 0) throw new WasiError(Errno.INVAL);
     f.pos = pos;
@@ -377,18 +424,25 @@ export class WasiPreview1 {
   }
 
   private fd_readdir(fd: number, buf: number, len: number, cookie: bigint, usedPtr: number): void {
-    const dir = this.dirFd(fd);
-    const names: [string, FsNode][] = [['.', dir], ['..', dir.parent ?? dir], ...dir.entries];
+    const dir = this.fd(fd);
+    if (dir.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
+    // Listed once per pass (cookie 0), so reading a big folder in small buffers stays linear.
+    if (cookie === 0n || !dir.listing) {
+      const self = dir.mount.stat(dir.parts).ino;
+      const parent = dir.parts.length ? dir.mount.stat(dir.parts.slice(0, -1)).ino : self;
+      dir.listing = [{ name: '.', kind: 'dir', ino: self }, { name: '..', kind: 'dir', ino: parent }, ...dir.mount.list(dir.parts)];
+    }
+    const names = dir.listing;
     const v = this.view();
     let used = 0;
     for (let i = Number(cookie); i < names.length && used < len; i++) {
-      const [name, node] = names[i]!;
+      const { name, kind, ino } = names[i]!;
       const nameBytes = encoder.encode(name);
       const header = new DataView(new ArrayBuffer(24));
       header.setBigUint64(0, BigInt(i + 1), true);
-      header.setBigUint64(8, node.ino, true);
+      header.setBigUint64(8, ino, true);
       header.setUint32(16, nameBytes.length, true);
-      header.setUint8(20, node.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
+      header.setUint8(20, kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
       const entry = new Uint8Array(24 + nameBytes.length);
       entry.set(new Uint8Array(header.buffer));
       entry.set(nameBytes, 24);
@@ -411,97 +465,53 @@ export class WasiPreview1 {
     fdflags: number,
     fdPtr: number,
   ): void {
-    const base = this.dirFd(fd);
-    const path = this.readPath(pathPtr, pathLen);
-    const r = resolve(base, path);
-    let node = r.node;
-    const wantsWrite = (rightsBase & WRITE_RIGHTS) !== 0n || (oflags & OFlags.TRUNC) !== 0;
-    if (node) {
-      if (oflags & OFlags.CREAT && oflags & OFlags.EXCL) throw new WasiError(Errno.EXIST);
-    } else {
-      if (!(oflags & OFlags.CREAT)) throw new WasiError(Errno.NOENT);
-      if (r.parent.readonly) throw new WasiError(Errno.ROFS);
-      const quota = mountRoot(r.parent).quota;
-      charge(quota, NODE_COST);
-      node = makeFile(new Uint8Array(0), false);
-      if (quota) node.quota = quota;
-      r.parent.entries.set(r.name, node);
-      r.parent.mtimeNs = node.mtimeNs;
-    }
-    if (node.kind === 'dir') {
-      if (wantsWrite) throw new WasiError(Errno.ISDIR);
-      this.view().setUint32(fdPtr, this.allocFd({ kind: 'dir', node }), true);
-      return;
-    }
-    if (oflags & OFlags.DIRECTORY) throw new WasiError(Errno.NOTDIR);
-    if (wantsWrite && node.readonly) throw new WasiError(Errno.ROFS);
-    if (oflags & OFlags.TRUNC) truncate(node, 0);
-    const file: OpenFile = {
-      kind: 'file',
-      node,
-      pos: 0,
-      append: (fdflags & FdFlags.APPEND) !== 0,
-      writable: wantsWrite,
-    };
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    const write = (rightsBase & WRITE_RIGHTS) !== 0n || (oflags & OFlags.TRUNC) !== 0;
+    const opened = mount.open(parts, {
+      create: (oflags & OFlags.CREAT) !== 0,
+      excl: (oflags & OFlags.EXCL) !== 0,
+      trunc: (oflags & OFlags.TRUNC) !== 0,
+      directory: (oflags & OFlags.DIRECTORY) !== 0,
+      read: (rightsBase & Rights.FD_READ) !== 0n,
+      write,
+    });
+    const file: OpenFile =
+      opened === 'dir'
+        ? { kind: 'dir', mount, parts }
+        : { kind: 'file', file: opened, pos: 0, append: (fdflags & FdFlags.APPEND) !== 0, writable: write, syncWrites: (fdflags & SYNC_FLAGS) !== 0 };
     this.view().setUint32(fdPtr, this.allocFd(file), true);
   }
 
   private path_filestat_get(fd: number, _flags: number, pathPtr: number, pathLen: number, ptr: number): void {
-    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
-    if (!r.node) throw new WasiError(Errno.NOENT);
-    this.writeFilestat(ptr, r.node);
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    this.writeFilestat(ptr, mount.stat(parts));
   }
-  private path_filestat_set_times(fd: number, _flags: number, pathPtr: number, pathLen: number): void {
-    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
-    if (!r.node) throw new WasiError(Errno.NOENT);
+  private path_filestat_set_times(fd: number, _flags: number, pathPtr: number, pathLen: number, atim: bigint, mtim: bigint, flags: number): void {
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    const [a, m] = timeSpecs(atim, mtim, flags);
+    mount.setTimes(parts, a, m);
   }
 
   private path_create_directory(fd: number, pathPtr: number, pathLen: number): void {
-    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
-    if (r.node) throw new WasiError(Errno.EXIST);
-    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
-    charge(mountRoot(r.parent).quota, NODE_COST);
-    r.parent.entries.set(r.name, makeDir(false, r.parent));
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    mount.mkdir(parts);
   }
 
   private path_remove_directory(fd: number, pathPtr: number, pathLen: number): void {
-    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
-    if (!r.node) throw new WasiError(Errno.NOENT);
-    if (r.node.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
-    if (r.name === '' || r.node.parent === null) throw new WasiError(Errno.PERM);
-    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
-    if (r.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
-    r.parent.entries.delete(r.name);
-    charge(mountRoot(r.parent).quota, -NODE_COST);
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    mount.rmdir(parts);
   }
 
   private path_unlink_file(fd: number, pathPtr: number, pathLen: number): void {
-    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
-    if (!r.node) throw new WasiError(Errno.NOENT);
-    if (r.node.kind === 'dir') throw new WasiError(Errno.ISDIR);
-    if (r.parent.readonly) throw new WasiError(Errno.ROFS);
-    r.parent.entries.delete(r.name);
-    charge(mountRoot(r.parent).quota, -(NODE_COST + r.node.size));
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    mount.unlink(parts);
   }
 
   private path_rename(fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): void {
-    const from = resolve(this.dirFd(fd), this.readPath(oldPtr, oldLen));
-    const to = resolve(this.dirFd(newFd), this.readPath(newPtr, newLen));
-    if (!from.node) throw new WasiError(Errno.NOENT);
-    if (from.name === '' || to.name === '') throw new WasiError(Errno.INVAL);
-    if (mountRoot(from.parent) !== mountRoot(to.parent)) throw new WasiError(Errno.XDEV);
-    if (from.parent.readonly || to.parent.readonly) throw new WasiError(Errno.ROFS);
-    const moving = from.node;
-    if (moving.kind === 'dir' && contains(moving, to.parent)) throw new WasiError(Errno.INVAL);
-    if (to.node) {
-      if (to.node.kind === 'dir' && moving.kind !== 'dir') throw new WasiError(Errno.ISDIR);
-      if (to.node.kind !== 'dir' && moving.kind === 'dir') throw new WasiError(Errno.NOTDIR);
-      if (to.node.kind === 'dir' && to.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
-    }
-    if (to.node && to.node !== moving) charge(mountRoot(to.parent).quota, -(NODE_COST + (to.node.kind === 'file' ? to.node.size : 0)));
-    from.parent.entries.delete(from.name);
-    to.parent.entries.set(to.name, moving);
-    if (moving.kind === 'dir') moving.parent = to.parent;
+    const from = this.path(fd, oldPtr, oldLen);
+    const to = this.path(newFd, newPtr, newLen);
+    if (from.mount !== to.mount) throw new WasiError(Errno.XDEV);
+    from.mount.rename(from.parts, to.parts);
   }
 
   // No links of any kind: nothing in the guest's tree may point elsewhere.
@@ -512,8 +522,9 @@ export class WasiPreview1 {
     throw new WasiError(Errno.PERM);
   }
   private path_readlink(fd: number, pathPtr: number, pathLen: number): void {
-    const r = resolve(this.dirFd(fd), this.readPath(pathPtr, pathLen));
-    throw new WasiError(r.node ? Errno.INVAL : Errno.NOENT);
+    const { mount, parts } = this.path(fd, pathPtr, pathLen);
+    mount.stat(parts); // NOENT when missing
+    throw new WasiError(Errno.INVAL); // exists, and is not a link
   }
 
   private poll_oneoff(inPtr: number, outPtr: number, count: number, nPtr: number): void {
