@@ -39,10 +39,27 @@ def wanted(rel: str) -> bool:
 PATH_MAP = [tuple(pair.split("=", 1)) for pair in os.environ.get("TIC_PATH_MAP", "").split(";") if "=" in pair]
 
 
+def sysconfigdata_source(source: bytes) -> bytes:
+    """The build's variables with PATH_MAP applied, printed afresh: the generated file
+    wraps long strings at widths that depend on the paths' lengths, and the line
+    numbers would otherwise differ in the bytecode even after the paths are replaced."""
+    import pprint
+    namespace: dict = {}
+    exec(compile(source, "_sysconfigdata", "exec"), namespace)
+    def mapped(value):
+        if isinstance(value, str):
+            for old, new in PATH_MAP:
+                value = value.replace(old, new)
+        return value
+    variables = {key: mapped(value) for key, value in namespace["build_time_vars"].items()}
+    return ("# system configuration generated at build time (host paths mapped)\nbuild_time_vars = "
+            + pprint.pformat(variables) + "\n").encode()
+
+
 def pyc_bytes(path: str, rel: str) -> bytes:
     source = open(path, "rb").read()
-    for old, new in PATH_MAP:
-        source = source.replace(old.encode(), new.encode())
+    if rel.startswith("_sysconfigdata"):
+        source = sysconfigdata_source(source)
     code = compile(source, f"{ARCHIVE_ROOT}/{rel}", "exec", dont_inherit=True, optimize=0)
     source_hash = importlib.util.source_hash(source)
     from importlib._bootstrap_external import _code_to_hash_pyc
