@@ -53,3 +53,18 @@ export {
   type RunPythonInput,
   type RunPythonOutput,
 } from './runtime/result-text.js';
+export {
+  codeMode,
+  CodeMode,
+  Conversation,
+  ConversationClosedError,
+  type CodeModeOptions,
+  type ConversationOptions,
+  type RunPythonToolDefinition,
+  type RunPythonResult,
+} from './adapters/code-mode.js';
+export { openaiChatTool, openaiResponsesTool, type OpenAIChatTool, type OpenAIChatToolCall, type OpenAIChatToolMessage, type OpenAIResponsesTool, type OpenAIResponsesFunctionCall, type OpenAIResponsesFunctionCallOutput } from './adapters/openai.js';
+export { anthropicTool, type AnthropicTool, type AnthropicToolUse, type AnthropicToolResult } from './adapters/anthropic.js';
+export { aiSdkTool } from './adapters/ai-sdk.js';
+export { openaiAgentsTool } from './adapters/openai-agents.js';
+export { MissingPeerError } from './adapters/peer.js';

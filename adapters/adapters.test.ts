@@ -1,0 +1,189 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Tool as AnthropicSdkTool, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
+import type { ChatCompletionMessageFunctionToolCall, ChatCompletionTool, ChatCompletionToolMessageParam } from 'openai/resources/chat/completions';
+import type { FunctionTool, ResponseFunctionToolCall, ResponseInputItem } from 'openai/resources/responses/responses';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testGuestDir } from '../test-setup/session.js';
+import { aiSdkTool } from './ai-sdk.js';
+import { anthropicTool } from './anthropic.js';
+import { type CodeMode, codeMode, ConversationClosedError } from './code-mode.js';
+import { openaiChatTool, openaiResponsesTool } from './openai.js';
+import { openaiAgentsTool } from './openai-agents.js';
+import { importPeer, MissingPeerError } from './peer.js';
+
+let cm: CodeMode;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await testGuestDir();
+  cm = await codeMode({ dir, handlers: { echo: (args: unknown) => args }, limits: { timeoutMs: 2_000, graceMs: 300 } });
+});
+
+afterAll(async () => {
+  await cm?.close();
+});
+
+describe('codeMode', () => {
+  it('describes run_python with the build prompt and a strict {code} schema', () => {
+    expect(cm.tool.name).toBe('run_python');
+    expect(cm.tool.description).toBe(readFileSync(join(dir, 'prompt.md'), 'utf8'));
+    expect(cm.tool.inputSchema).toEqual({
+      type: 'object',
+      properties: { code: { type: 'string', description: expect.any(String) } },
+      required: ['code'],
+      additionalProperties: false,
+    });
+  });
+
+  it('keeps globals within a conversation, not across conversations, and reaches the handlers', async () => {
+    const a = cm.conversation();
+    const b = cm.conversation();
+    try {
+      expect((await a.run('x = tools.echo(text="hi")')).ok).toBe(true);
+      expect(await a.run('print("got", x["text"])\nlen(x)')).toMatchObject({ ok: true, stdout: 'got hi\n', value: '1', text: 'got hi\n1' });
+      const r = await b.run('x');
+      expect(r).toMatchObject({ ok: false, value: null, error: { type: 'NameError' } });
+      expect(r.text).toContain("NameError: name 'x' is not defined");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('gives printed output, then the value; an error with its traceback; "(no output)" for nothing', async () => {
+    const c = cm.conversation();
+    try {
+      expect((await c.run('import sys\nprint("out")\nprint("warn", file=sys.stderr)\n6*7')).text).toBe('out\nwarn\n42');
+      expect((await c.run('y = 1')).text).toBe('(no output)');
+      const e = await c.run('print("before")\n1/0');
+      expect(e).toMatchObject({ ok: false, stdout: 'before\n', error: { type: 'ZeroDivisionError', message: 'division by zero' } });
+      expect(e.text).toMatch(/^before\nTraceback \(most recent call last\):\n[\s\S]*File "<cell-\d+>", line 2[\s\S]*ZeroDivisionError: division by zero$/);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('turns malformed tool-call input into a failed result the model can read', async () => {
+    const c = cm.conversation();
+    try {
+      const bad = await c.call('{"code": ');
+      expect(bad).toMatchObject({ ok: false, error: { type: 'ToolArgumentError' } });
+      expect(bad.text).toContain('run_python: the arguments are not JSON');
+      expect((await c.call({ cell: 'print(1)' })).text).toContain('the arguments need "code"');
+      expect((await c.call(null)).ok).toBe(false);
+      expect((await c.call('{"code": "print(2)"}')).text).toBe('2');
+      expect((await c.call({ code: '3' })).text).toBe('3');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses cells after close, and close is idempotent', async () => {
+    const c = cm.conversation();
+    await c.run('1');
+    await c.close();
+    await c.close();
+    expect(c.isClosed).toBe(true);
+    await expect(c.run('1')).rejects.toBeInstanceOf(ConversationClosedError);
+  });
+
+  it('goes on in a new session, and says so, after a cell ended its session', async () => {
+    const c = cm.conversation();
+    try {
+      await c.run('z = 5');
+      // Ignores its TimeoutError: the session is ended graceMs later.
+      const stuck = await c.run('import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except BaseException:\n        pass');
+      expect(stuck).toMatchObject({ ok: false, error: { type: 'SessionEnded' } });
+      const next = await c.run('"z" in globals()');
+      expect(next).toMatchObject({ ok: true, value: 'False' });
+      expect(next.text).toMatch(/^\[tooliscode: the previous session ended; this cell runs in a new one/);
+      expect((await c.run('1 + 1')).text).toBe('2');
+    } finally {
+      await c.close();
+    }
+  }, 20_000);
+
+  it('gives each conversation its own workspace folder under `workspace`', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tic-adapters-ws-'));
+    const ws = await codeMode({ dir, workspace: root, warm: 0 });
+    try {
+      const a = ws.conversation({ id: 'alice' });
+      const b = ws.conversation({ id: 'bob' });
+      await a.run('open("note.txt", "w").write("from alice")');
+      expect(readFileSync(join(root, 'alice', 'note.txt'), 'utf8')).toBe('from alice');
+      expect((await b.run('import os\nos.listdir(".")')).value).toBe('[]');
+      expect(() => ws.conversation({ id: '../escape' })).toThrow(/conversation id "..\/escape"/);
+      expect(existsSync(join(root, 'bob'))).toBe(true);
+    } finally {
+      await ws.close();
+    }
+  });
+});
+
+describe('framework shapes', () => {
+  it('OpenAI Chat Completions: a function tool and the tool message', async () => {
+    const c = cm.conversation();
+    const { tool, call } = openaiChatTool(c);
+    const asSdk: ChatCompletionTool = tool;
+    expect(asSdk).toMatchObject({ type: 'function', function: { name: 'run_python', description: cm.prompt, strict: true } });
+    const toolCall: ChatCompletionMessageFunctionToolCall = { id: 'call_1', type: 'function', function: { name: 'run_python', arguments: '{"code":"print(1+1)"}' } };
+    const message: ChatCompletionToolMessageParam = await call(toolCall);
+    expect(message).toEqual({ role: 'tool', tool_call_id: 'call_1', content: '2' });
+    await expect(call({ id: 'c2', function: { name: 'other', arguments: '{}' } })).rejects.toThrow('openaiChatTool: the call is for the tool "other", not "run_python"');
+    await c.close();
+  });
+
+  it('OpenAI Responses: a function tool and the function_call_output item', async () => {
+    const c = cm.conversation();
+    const { tool, call } = openaiResponsesTool(c);
+    const asSdk: FunctionTool = tool;
+    expect(asSdk).toMatchObject({ type: 'function', name: 'run_python', description: cm.prompt, strict: true });
+    const item: ResponseFunctionToolCall = { type: 'function_call', call_id: 'fc_1', name: 'run_python', arguments: '{"code":"[1, 2]"}' };
+    const out: ResponseInputItem = await call(item);
+    expect(out).toEqual({ type: 'function_call_output', call_id: 'fc_1', output: '[1, 2]' });
+    await c.close();
+  });
+
+  it('Anthropic Messages: input_schema and a tool_result, is_error when the cell raised', async () => {
+    const c = cm.conversation();
+    const { tool, call } = anthropicTool(c);
+    const asSdk: AnthropicSdkTool = tool;
+    expect(asSdk).toMatchObject({ name: 'run_python', description: cm.prompt, input_schema: { type: 'object', required: ['code'] } });
+    const use: ToolUseBlock = { type: 'tool_use', id: 'tu_1', name: 'run_python', input: { code: 'print("ok")' }, caller: { type: 'direct' } };
+    const ok: ToolResultBlockParam = await call(use);
+    expect(ok).toEqual({ type: 'tool_result', tool_use_id: 'tu_1', content: 'ok' });
+    const failed = await call({ id: 'tu_2', name: 'run_python', input: { code: 'raise ValueError("no")' } });
+    expect(failed).toMatchObject({ type: 'tool_result', tool_use_id: 'tu_2', is_error: true });
+    expect(failed.content).toContain('ValueError: no');
+    await c.close();
+  });
+
+  it('Vercel AI SDK: execute gives the structured result, the model reads the text', async () => {
+    const c = cm.conversation();
+    const t = await aiSdkTool(c);
+    expect(t.description).toBe(cm.prompt);
+    const options = { toolCallId: 't1', messages: [], context: {} };
+    const result = await t.execute!({ code: 'print("a")\n7' }, options);
+    expect(result).toEqual({ ok: true, stdout: 'a\n', stderr: '', value: '7', error: null });
+    expect(await t.toModelOutput!({ toolCallId: 't1', input: { code: '' }, output: result as never })).toEqual({ type: 'text', value: 'a\n7' });
+    const failed = await t.execute!({ code: '1/0' }, options);
+    expect(await t.toModelOutput!({ toolCallId: 't2', input: { code: '' }, output: failed as never })).toMatchObject({ type: 'error-text' });
+    await c.close();
+  });
+
+  it('OpenAI Agents SDK: a strict function tool that returns the text', async () => {
+    const { RunContext } = await import('@openai/agents');
+    const c = cm.conversation();
+    const t = await openaiAgentsTool(c);
+    expect(t).toMatchObject({ type: 'function', name: 'run_python', description: cm.prompt, strict: true });
+    expect(await t.invoke(new RunContext(), '{"code":"print(40 + 2)"}')).toBe('42');
+    await c.close();
+  });
+
+  it('names the package to install when a framework is missing', async () => {
+    const missing = 'tooliscode-no-such-framework';
+    await expect(importPeer(missing, 'someTool', () => import(missing))).rejects.toThrow(new MissingPeerError(`someTool() needs the package "${missing}", which is not installed: npm install ${missing}`));
+  });
+});
