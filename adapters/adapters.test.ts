@@ -166,7 +166,7 @@ describe('framework shapes', () => {
     expect(t.description).toBe(cm.prompt);
     const options = { toolCallId: 't1', messages: [], context: {} };
     const result = await t.execute!({ code: 'print("a")\n7' }, options);
-    expect(result).toEqual({ ok: true, stdout: 'a\n', stderr: '', value: '7', error: null });
+    expect(result).toEqual({ ok: true, stdout: 'a\n', stderr: '', value: '7', error: null, text: 'a\n7' });
     expect(await t.toModelOutput!({ toolCallId: 't1', input: { code: '' }, output: result as never })).toEqual({ type: 'text', value: 'a\n7' });
     const failed = await t.execute!({ code: '1/0' }, options);
     expect(await t.toModelOutput!({ toolCallId: 't2', input: { code: '' }, output: failed as never })).toMatchObject({ type: 'error-text' });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
 import type { Handlers, Limits, Session } from '../runtime/session.js';
-import { type RunPythonResult, resultText, structuredResult } from './result.js';
+import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from './result.js';
 
 export interface CodeModeOptions {
   /** The output folder of `tic build`. */
@@ -45,8 +45,8 @@ export interface RunPythonToolDefinition {
   };
 }
 
-/** A cell's result: the structured data plus the text the model reads. */
-export interface RunPythonOutput extends RunPythonResult {
+/** A cell's result: the structured data (`structuredContent` in `tic serve`) plus the text the model reads. */
+export interface RunPythonResult extends RunPythonOutput {
   text: string;
 }
 
@@ -75,14 +75,10 @@ export class CodeMode {
     private readonly options: CodeModeOptions,
   ) {
     this.tool = {
-      name: options.toolName ?? 'run_python',
+      name: options.toolName ?? RUN_PYTHON_TOOL,
       description: prompt,
-      inputSchema: {
-        type: 'object',
-        properties: { code: { type: 'string', description: 'Python source of one cell. Globals and /workspace persist between calls.' } },
-        required: ['code'],
-        additionalProperties: false,
-      },
+      // A mutable copy: the frameworks' schema types take plain arrays.
+      inputSchema: { ...RUN_PYTHON_INPUT_SCHEMA, properties: { code: { ...RUN_PYTHON_INPUT_SCHEMA.properties.code } }, required: ['code'] },
     };
   }
 
@@ -129,26 +125,25 @@ export class Conversation {
   }
 
   /** Runs one cell in this conversation's session (started on first use). */
-  async run(code: string): Promise<RunPythonOutput> {
+  async run(code: string): Promise<RunPythonResult> {
     if (this.closed) throw new ConversationClosedError(`conversation ${this.id} is closed`);
-    let note = '';
+    let note: string | undefined;
     let session = await (this.session ??= this.startSession());
     if (session.isClosed) {
       // The last cell ended its session (stuck past its time limit, or the guest died):
       // go on in a fresh one, and say so, since the model's globals are gone.
-      note = '[tooliscode: the previous session ended; this cell runs in a new one, earlier globals and in-memory files are gone]\n';
+      note = 'tooliscode: the previous session ended; this cell runs in a new one, earlier globals and in-memory files are gone';
       session = await (this.session = this.startSession());
     }
-    const r = structuredResult(await session.run(code));
-    if (note) r.stderr = note + r.stderr;
-    return { ...r, text: resultText(r) };
+    const { text, structured } = formatRunResult(await session.run(code), note);
+    return { ...structured, text };
   }
 
   /**
    * Runs a tool call's input: a JSON string (OpenAI) or an object (Anthropic, AI SDK).
    * Input that is not `{code: string}` becomes a failed result the model can read.
    */
-  async call(input: unknown): Promise<RunPythonOutput> {
+  async call(input: unknown): Promise<RunPythonResult> {
     let args = input;
     if (typeof input === 'string') {
       try {
@@ -186,7 +181,7 @@ export class Conversation {
   }
 }
 
-function invalid(tool: string, message: string): RunPythonOutput {
-  const r: RunPythonResult = { ok: false, stdout: '', stderr: '', value: null, error: { type: 'ToolArgumentError', message: `${tool}: ${message}`, traceback: '' } };
-  return { ...r, text: resultText(r) };
+function invalid(tool: string, message: string): RunPythonResult {
+  const { text, structured } = formatRunResult({ ok: false, stdout: '', stderr: '', error: { type: 'ToolArgumentError', message: `${tool}: ${message}`, traceback: '' } });
+  return { ...structured, text };
 }
