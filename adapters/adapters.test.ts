@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tool as AnthropicSdkTool, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
@@ -104,6 +104,39 @@ describe('codeMode', () => {
       await c.close();
     }
   }, 20_000);
+
+  it('starts one session for calls that arrive together, and runs them in order', async () => {
+    const c = cm.conversation();
+    try {
+      const [a, b] = await Promise.all([c.run('n = 1'), c.run('n + 1')]);
+      expect(a.ok).toBe(true);
+      expect(b).toMatchObject({ ok: true, value: '2' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('reports a session that cannot start, and tries again on the next cell', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tic-adapters-start-'));
+    writeFileSync(join(root, 'file'), 'not a folder');
+    const c = cm.conversation({ workspace: join(root, 'file', 'ws') });
+    try {
+      await expect(c.run('1')).rejects.toThrow(/cannot start the session/);
+      rmSync(join(root, 'file'));
+      expect((await c.run('1 + 1')).text).toBe('2');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('closes its open conversations when it closes', async () => {
+    const other = await codeMode({ dir, warm: 0 });
+    const c = other.conversation();
+    await c.run('1');
+    await other.close();
+    expect(c.isClosed).toBe(true);
+    await expect(c.run('1')).rejects.toThrow(`conversation ${c.id} is closed`);
+  });
 
   it('gives each conversation its own workspace folder under `workspace`', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tic-adapters-ws-'));
