@@ -96,9 +96,11 @@ describe('codeMode', () => {
       // Ignores its TimeoutError: the session is ended graceMs later.
       const stuck = await c.run('import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except BaseException:\n        pass');
       expect(stuck).toMatchObject({ ok: false, error: { type: 'SessionEnded' } });
-      const next = await c.run('"z" in globals()');
+      // Two calls arriving together after it: one new session for both.
+      const [next, also] = await Promise.all([c.run('w = "z" in globals()\nw'), c.run('w')]);
       expect(next).toMatchObject({ ok: true, value: 'False' });
       expect(next.text).toMatch(/^\[tooliscode: the previous session ended; this cell runs in a new one/);
+      expect(also).toMatchObject({ ok: true, value: 'False' });
       expect((await c.run('1 + 1')).text).toBe('2');
     } finally {
       await c.close();

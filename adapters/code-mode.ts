@@ -128,12 +128,15 @@ export class Conversation {
   async run(code: string): Promise<RunPythonResult> {
     if (this.closed) throw new ConversationClosedError(`conversation ${this.id} is closed`);
     let note: string | undefined;
-    let session = await (this.session ??= this.startSession());
+    const current = (this.session ??= this.startSession());
+    let session = await current;
     if (session.isClosed) {
       // The last cell ended its session (stuck past its time limit, or the guest died):
-      // go on in a fresh one, and say so, since the model's globals are gone.
+      // go on in a fresh one (one for calls that arrive together), and say so, since the
+      // model's globals are gone.
       note = 'tooliscode: the previous session ended; this cell runs in a new one, earlier globals and in-memory files are gone';
-      session = await (this.session = this.startSession());
+      if (this.session === current || this.session === undefined) this.session = this.startSession();
+      session = await this.session;
     }
     const { text, structured } = formatRunResult(await session.run(code), note);
     return { ...structured, text };
@@ -177,7 +180,8 @@ export class Conversation {
     this.onClose();
     const session = this.session;
     this.session = undefined;
-    if (session) await (await session).close();
+    // A session still starting is closed once it has started; one that failed has nothing to close.
+    if (session) await session.then((s) => s.close(), () => {});
   }
 }
 
