@@ -11,11 +11,11 @@ describe('the knowledge-graph example', () => {
     expect(r.rust.length).toBeGreaterThan(3);
     expect(r.answer).toContain('54 entities, ');
     expect(r.ratio).toBeLessThan(0.5);
-  }, 120_000);
+  }, 300_000);
 
   it('runs as one command from the build', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [join(packageRoot(), 'build', 'examples', 'mcp-memory', 'team-graph.js')], { env: process.env });
     expect(stdout).toMatch(/people know Rust/);
     expect(stdout).toMatch(/^code mode used \d+\.\d% of the tokens of direct tool calls$/m);
-  }, 120_000);
+  }, 300_000);
 });
