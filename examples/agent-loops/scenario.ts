@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expectedSummary, makeTree } from '../../benchmarks/workflow.js';
 import { build } from '../../compiler/build.js';
 import { type CodeMode, codeMode } from '../../adapters/code-mode.js';
-import { connectMcpServer, type McpServer } from '../../runtime/mcp.js';
+import { connectMcpServer } from '../../runtime/mcp.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { Script } from '../shared/scripted-model.js';
 import { compare, Transcript } from '../shared/transcript.js';
@@ -29,20 +29,20 @@ export async function filesystemScenario(framework: string): Promise<Scenario> {
   const tree = join(work, 'tree');
   makeTree(tree);
   const server = join(packageRoot(), 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
-  let mcp: McpServer | undefined;
-  let cm: CodeMode | undefined;
+  const mcp = await connectMcpServer([process.execPath, server, tree], { stderr: 'ignore' }).catch((err: unknown) => {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  });
+  let cm: CodeMode;
   try {
-    mcp = await connectMcpServer([process.execPath, server, tree], { stderr: 'ignore' });
     writeFileSync(join(work, 'filesystem.json'), JSON.stringify(mcp.tools));
     await build({ inputs: [join(work, 'filesystem.json')], outDir: join(work, 'dist'), log: () => {} });
     cm = await codeMode({ dir: join(work, 'dist'), handlers: mcp.handlers, warm: 0 });
   } catch (err) {
-    await mcp?.close();
+    await mcp.close();
     rmSync(work, { recursive: true, force: true });
     throw err;
   }
-  const server_ = mcp;
-  const cm_ = cm;
 
   const task = `Which text files under ${tree} mention "invoice"? Give the count and the files that mention it most.`;
   const find = `paths = tools.search_files(${JSON.stringify(tree)}, "**/*.txt")["content"].splitlines()\nprint(len(paths), "files, e.g.", paths[0])`;
@@ -60,7 +60,7 @@ for p, n in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:5]:
   return {
     task,
     script,
-    codeMode: cm_,
+    codeMode: cm,
     async finish(answer) {
       try {
         const expected = expectedSummary(tree);
@@ -68,7 +68,7 @@ for p, n in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:5]:
         if (script.toolResults.length !== 2) throw new Error(`${framework}: the model read ${script.toolResults.length} tool results, expected 2`);
 
         // Code mode: exactly what went through the conversation.
-        const t = cm_.tool;
+        const t = cm.tool;
         const codeModeT = new Transcript([{ name: t.name, description: t.description, parameters: t.inputSchema }]).user(task);
         script.steps.forEach((s, i) => {
           if ('code' in s) codeModeT.assistant([{ name: t.name, arguments: { code: s.code } }]).tool(script.toolResults[i]!);
@@ -76,19 +76,19 @@ for p, n in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:5]:
         codeModeT.assistant(answer);
 
         // Direct calls: list the files, read them all in one call, answer the same.
-        const directT = new Transcript(server_.tools.tools.map((x) => ({ name: x.name, description: x.description, parameters: x.inputSchema }))).user(task);
+        const directT = new Transcript(mcp.tools.tools.map((x) => ({ name: x.name, description: x.description, parameters: x.inputSchema }))).user(task);
         const listArgs = { path: tree, pattern: '**/*.txt' };
-        const listed = mcpText(await server_.handlers.search_files!(listArgs));
+        const listed = mcpText(await mcp.handlers.search_files!(listArgs));
         directT.assistant([{ name: 'search_files', arguments: listArgs }]).tool(listed);
         const readArgs = { paths: listed.split('\n').filter(Boolean) };
-        directT.assistant([{ name: 'read_multiple_files', arguments: readArgs }]).tool(mcpText(await server_.handlers.read_multiple_files!(readArgs)));
+        directT.assistant([{ name: 'read_multiple_files', arguments: readArgs }]).tool(mcpText(await mcp.handlers.read_multiple_files!(readArgs)));
         directT.assistant(answer);
 
         const { lines, ratio } = compare(codeModeT, directT);
         return { ratio, lines: [`${framework}: the model's answer`, answer, '', ...lines] };
       } finally {
-        await cm_.close();
-        await server_.close();
+        await cm.close();
+        await mcp.close();
         rmSync(work, { recursive: true, force: true });
       }
     },
