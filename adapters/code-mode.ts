@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
 import type { Handlers, Limits, Session } from '../runtime/session.js';
-import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from './result.js';
+import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from '../runtime/result-text.js';
 
 export interface CodeModeOptions {
   /** The output folder of `tic build`. */
