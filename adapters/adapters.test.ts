@@ -99,7 +99,7 @@ describe('codeMode', () => {
       // Two calls arriving together after it: one new session for both.
       const [next, also] = await Promise.all([c.run('w = "z" in globals()\nw'), c.run('w')]);
       expect(next).toMatchObject({ ok: true, value: 'False' });
-      expect(next.text).toMatch(/^\[tooliscode: the previous session ended; this cell runs in a new one/);
+      expect(next.text).toMatch(/^\[the previous session ended: .*; this is a new session: variables and imports were reset\]\n/);
       expect(also).toMatchObject({ ok: true, value: 'False' });
       expect((await c.run('1 + 1')).text).toBe('2');
     } finally {
@@ -119,15 +119,16 @@ describe('codeMode', () => {
   });
 
   it('reports a session that cannot start, and tries again on the next cell', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tic-adapters-start-'));
-    writeFileSync(join(root, 'file'), 'not a folder');
-    const c = cm.conversation({ workspace: join(root, 'file', 'ws') });
+    const root = join(mkdtempSync(join(tmpdir(), 'tic-adapters-start-')), 'file');
+    writeFileSync(root, 'not a folder');
+    const other = await codeMode({ dir, workspace: root, warm: 0 });
+    const c = other.conversation({ id: 'c' });
     try {
       await expect(c.run('1')).rejects.toThrow(/cannot start the session/);
-      rmSync(join(root, 'file'));
+      rmSync(root);
       expect((await c.run('1 + 1')).text).toBe('2');
     } finally {
-      await c.close();
+      await other.close();
     }
   });
 

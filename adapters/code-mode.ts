@@ -1,13 +1,14 @@
 // Code mode for agent frameworks: one `run_python` tool whose description is the build's
-// prompt.md, run in one session per conversation. The framework shapes (adapters/*.ts)
-// only reshape the tool definition and the result; everything else lives here.
+// prompt.md, run in one session per conversation. Conversations are `tic serve`'s sessions
+// (serve/sessions.ts) and results its text (runtime/result-text.ts); the framework shapes
+// (adapters/*.ts) only reshape the tool definition and the result.
 
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
-import type { Handlers, Limits, Session } from '../runtime/session.js';
 import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from '../runtime/result-text.js';
+import type { Handlers, Limits } from '../runtime/session.js';
+import { type CodeSession, Sessions } from '../serve/sessions.js';
 
 export interface CodeModeOptions {
   /** The output folder of `tic build`. */
@@ -18,6 +19,8 @@ export interface CodeModeOptions {
   limits?: Limits;
   /** A folder under which each conversation gets its own workspace, `<workspace>/<conversation id>`. */
   workspace?: string;
+  /** A conversation with no cell for this long has its session ended; its next cell starts a new one and says so (default 15 min, as `tic serve`). */
+  idleTimeoutMs?: number;
   /** The tool's name (default `run_python`). */
   toolName?: string;
   /** Workers kept ready for new conversations (default 1). */
@@ -27,10 +30,6 @@ export interface CodeModeOptions {
 export interface ConversationOptions {
   /** Names the conversation (and its workspace folder); a random UUID by default. */
   id?: string;
-  /** This conversation's workspace folder, instead of `<workspace>/<id>`. */
-  workspace?: string;
-  /** Handlers for this conversation only (e.g. with a user's credentials), instead of the shared ones. */
-  handlers?: Handlers;
 }
 
 /** The tool, independent of any framework: JSON Schema of its one argument. */
@@ -65,14 +64,15 @@ export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {
 
 export class CodeMode {
   readonly tool: RunPythonToolDefinition;
-  private readonly open = new Set<Conversation>();
+  /** The conversations' sessions: the same bookkeeping as `tic serve`'s connections. */
+  private readonly sessions: Sessions;
 
   /** @internal use codeMode() */
   constructor(
     readonly guest: Guest,
     /** The build's prompt.md: the tool's description. */
     readonly prompt: string,
-    private readonly options: CodeModeOptions,
+    options: CodeModeOptions,
   ) {
     this.tool = {
       name: options.toolName ?? RUN_PYTHON_TOOL,
@@ -80,65 +80,52 @@ export class CodeMode {
       // A mutable copy: the frameworks' schema types take plain arrays.
       inputSchema: { ...RUN_PYTHON_INPUT_SCHEMA, properties: { code: { ...RUN_PYTHON_INPUT_SCHEMA.properties.code } }, required: ['code'] },
     };
+    this.sessions = new Sessions({
+      guest,
+      handlers: options.handlers ?? {},
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.workspace !== undefined ? { workspaceRoot: options.workspace } : {}),
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    });
   }
 
   /** A new conversation. Its session starts with its first cell and ends with close(). */
   conversation(options: ConversationOptions = {}): Conversation {
-    const id = options.id ?? randomUUID();
-    if (options.workspace === undefined && this.options.workspace !== undefined && !SAFE_ID.test(id)) {
+    const id = options.id;
+    if (id !== undefined && !SAFE_ID.test(id)) {
       throw new Error(`conversation id ${JSON.stringify(id)}: names its workspace folder, so use letters, digits, ".", "_" or "-" (up to 128)`);
     }
-    const workspace = options.workspace ?? (this.options.workspace !== undefined ? join(this.options.workspace, id) : undefined);
-    const conversation = new Conversation(id, this, () =>
-      this.guest.createSession({
-        handlers: options.handlers ?? this.options.handlers ?? {},
-        ...(workspace !== undefined ? { workspace } : {}),
-        ...(this.options.limits ? { limits: this.options.limits } : {}),
-      }),
-      () => this.open.delete(conversation),
-    );
-    this.open.add(conversation);
-    return conversation;
+    const session = this.sessions.open(id);
+    return new Conversation(this, session, () => this.sessions.close(session.id));
   }
 
   /** Closes every open conversation and the guest's idle workers. */
   async close(): Promise<void> {
-    await Promise.all([...this.open].map((c) => c.close()));
+    await this.sessions.closeAll();
     await this.guest.close();
   }
 }
 
 export class Conversation {
-  private session: Promise<Session> | undefined;
-  private closed = false;
-
   /** @internal use CodeMode.conversation() */
   constructor(
-    readonly id: string,
     readonly codeMode: CodeMode,
-    private readonly start: () => Promise<Session>,
-    private readonly onClose: () => void,
+    private readonly session: CodeSession,
+    private readonly end: () => Promise<void>,
   ) {}
+
+  get id(): string {
+    return this.session.id;
+  }
 
   get tool(): RunPythonToolDefinition {
     return this.codeMode.tool;
   }
 
-  /** Runs one cell in this conversation's session (started on first use). */
+  /** Runs one cell in this conversation's session (started on first use, and again after it ended, saying so). */
   async run(code: string): Promise<RunPythonResult> {
-    if (this.closed) throw new ConversationClosedError(`conversation ${this.id} is closed`);
-    let note: string | undefined;
-    const current = (this.session ??= this.startSession());
-    let session = await current;
-    if (session.isClosed) {
-      // The last cell ended its session (stuck past its time limit, or the guest died):
-      // go on in a fresh one (one for calls that arrive together), and say so, since the
-      // model's globals are gone.
-      note = 'tooliscode: the previous session ended; this cell runs in a new one, earlier globals and in-memory files are gone';
-      if (this.session === current || this.session === undefined) this.session = this.startSession();
-      session = await this.session;
-    }
-    const { text, structured } = formatRunResult(await session.run(code), note);
+    if (this.session.isClosed) throw new ConversationClosedError(`conversation ${this.id} is closed`);
+    const { text, structured } = await this.session.run(code);
     return { ...structured, text };
   }
 
@@ -160,28 +147,13 @@ export class Conversation {
     return this.run(code);
   }
 
-  /** A session that failed to start is not kept: the next cell tries again. */
-  private startSession(): Promise<Session> {
-    const started = this.start();
-    started.catch(() => {
-      if (this.session === started) this.session = undefined;
-    });
-    return started;
-  }
-
   get isClosed(): boolean {
-    return this.closed;
+    return this.session.isClosed;
   }
 
   /** Ends the session (its workspace folder stays). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClose();
-    const session = this.session;
-    this.session = undefined;
-    // A session still starting is closed once it has started; one that failed has nothing to close.
-    if (session) await session.then((s) => s.close(), () => {});
+    await this.end();
   }
 }
 
