@@ -85,6 +85,8 @@ def run(test_root: str, module: str) -> dict:
             mod.test_main()
         else:
             unittest.defaultTestLoader.loadTestsFromModule(mod).run(result)
+    except unittest.SkipTest as exc:  # the whole module skips itself (a missing resource)
+        result.outcomes[f"test.{module}"] = ("skip", str(exc)[:300])
     except BaseException as exc:  # noqa: BLE001 - the module itself failed to load or run
         result.outcomes[f"test.{module}"] = ("error", f"{type(exc).__name__}: {exc}"[:300])
     # Load errors show as unittest.loader._FailedTest.<name>: name them by the module.

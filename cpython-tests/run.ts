@@ -3,7 +3,7 @@
 // python3.11 on the same files for comparison.
 //
 //   node build/cpython-tests/run.js [--only test_a,test_b] [--jobs N] [--no-native]
-//                                   [--timeout SECONDS] [--json FILE]
+//                                   [--timeout SECONDS] [--json FILE] [--guest DIR]
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +40,7 @@ interface Options {
   native: boolean;
   timeout: number;
   json?: string;
+  guest?: string;
 }
 
 const positiveInt = (v: string) => {
@@ -110,7 +111,9 @@ async function main(opts: Options): Promise<number> {
     if (unknown.length) throw new SuiteError(`--only: not in cpython-tests/modules.txt: ${unknown.join(', ')}`);
   }
   const cache = cacheRoot();
-  const guest = await buildGuest({ log: (l) => log(`guest: ${l}`) });
+  const guest = opts.guest
+    ? { snapshotWasm: join(opts.guest, 'guest.wasm'), stdlibZip: join(opts.guest, 'python311.zip') }
+    : await buildGuest({ log: (l) => log(`guest: ${l}`) });
   const testRoot = await prepareTestTree(cache, log);
   const wasm = await WebAssembly.compile(await readFile(guest.snapshotWasm));
   const timeoutMs = opts.timeout * 1000;
@@ -198,6 +201,7 @@ const program = new Command('test:cpython')
   .option('--no-native', 'skip the native python3.11 comparison')
   .option('--timeout <seconds>', 'per module, on each side', positiveInt, 300)
   .option('--json <file>', 'write every outcome and the verdict as JSON')
+  .option('--guest <dir>', "a base guest folder (guest.wasm, python311.zip) instead of this tree's")
   .action(async (opts: Options) => {
     try {
       process.exitCode = await main(opts);

@@ -161,14 +161,17 @@ export function testTreeFiles(root: string): [string, string][] {
   return out;
 }
 
+/** Bumped when what prepareTestTree puts in the folder changes. */
+const TREE_LAYOUT = 2;
+
 /**
  * The `test` package of the pinned CPython sources, extracted once into the cache with
  * its bytecode compiled by the build Python (unchecked hash-based .pyc, the same 3.11
  * magic as the guest), so neither side spends its run compiling test sources.
- * Returns the folder that holds `test/`.
+ * Returns the folder that holds `test/` (and `_pydecimal.py`, which test_decimal needs).
  */
 export async function prepareTestTree(cacheDir: string, log: (line: string) => void): Promise<string> {
-  const root = join(cacheDir, 'cpython-tests', SOURCES.cpython.sha256.slice(0, 16));
+  const root = join(cacheDir, 'cpython-tests', `${SOURCES.cpython.sha256.slice(0, 16)}-${TREE_LAYOUT}`);
   if (existsSync(join(root, '.complete'))) return root;
   const tarballs = await fetchSources(join(cacheDir, 'sources'), join(cacheDir, 'apt'), log, { keys: ['cpython'] });
   const tmp = `${root}.partial`;
@@ -176,11 +179,13 @@ export async function prepareTestTree(cacheDir: string, log: (line: string) => v
   mkdirSync(tmp, { recursive: true });
   log(`extracting Lib/test from ${SOURCES.cpython.file}`);
   const top = `Python-${/_(\d+\.\d+\.\d+)\./.exec(SOURCES.cpython.file)![1]}`;
-  const tar = spawnSync('tar', ['-xzf', tarballs.cpython, '-C', tmp, '--strip-components=2', `${top}/Lib/test`], { encoding: 'utf8' });
-  if (tar.status !== 0) throw new SuiteError(`extracting ${top}/Lib/test from ${tarballs.cpython} failed: ${tar.stderr.trim()}`);
+  // _pydecimal too: test_decimal will not load without it (the guest ships the C decimal only).
+  const members = [`${top}/Lib/test`, `${top}/Lib/_pydecimal.py`];
+  const tar = spawnSync('tar', ['-xzf', tarballs.cpython, '-C', tmp, '--strip-components=2', ...members], { encoding: 'utf8' });
+  if (tar.status !== 0) throw new SuiteError(`extracting ${members.join(', ')} from ${tarballs.cpython} failed: ${tar.stderr.trim()}`);
   log('compiling the tests to bytecode');
   // Some test files are deliberately invalid Python; compileall reports them and goes on.
-  spawnSync(BUILD_PYTHON, ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash', join(tmp, 'test')], { stdio: 'ignore' });
+  spawnSync(BUILD_PYTHON, ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash', join(tmp, 'test'), join(tmp, '_pydecimal.py')], { stdio: 'ignore' });
   writeFileSync(join(tmp, '.complete'), new Date().toISOString());
   rmSync(root, { recursive: true, force: true });
   renameSync(tmp, root);

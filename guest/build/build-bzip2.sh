@@ -11,3 +11,5 @@ make -j"$(nproc)" libbz2.a CC="$WASI_CC" AR="$AR" RANLIB="$RANLIB" CFLAGS="-O2 -
 mkdir -p "$OUT/lib" "$OUT/include"
 cp libbz2.a "$OUT/lib/"
 cp bzlib.h "$OUT/include/"
+# Only the library stays in the cache, not the sources.
+rm -rf "$WORK"

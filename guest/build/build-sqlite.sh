@@ -43,3 +43,5 @@ $WASI_CC -O2 -include ./wasi-compat.h -D_WASI_EMULATED_GETPID \
 mkdir -p "$OUT/lib" "$OUT/include"
 "$AR" rcs "$OUT/lib/libsqlite3.a" sqlite3.o
 cp sqlite3.h sqlite3ext.h "$OUT/include/"
+# Only the library stays in the cache, not the sources.
+rm -rf "$WORK"

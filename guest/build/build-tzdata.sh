@@ -27,3 +27,5 @@ IANA_VERSION = "$version"
 __version__ = IANA_VERSION
 PY
 echo "tzdata $version: $(wc -l < zones) zones"
+# Only the package stays in the cache, not the sources.
+rm -rf "$WORK"

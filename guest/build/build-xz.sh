@@ -17,3 +17,5 @@ CC="$WASI_CC" CFLAGS="-O2" ./configure --host=wasm32-unknown-wasi --prefix="$OUT
 make -j"$(nproc)" -C src/liblzma
 make -C src/liblzma install
 rm -rf "$OUT/lib/pkgconfig" "$OUT/lib/"*.la
+# Only the library stays in the cache, not the sources.
+rm -rf "$WORK"
