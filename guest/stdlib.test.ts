@@ -50,8 +50,8 @@ describe('time zones', () => {
         'from zoneinfo import ZoneInfo',
         'utc = datetime(2024, 7, 1, 12, 0, tzinfo=timezone.utc)',
         'win = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)',
-        '[str(utc.astimezone(ZoneInfo(z))) for z in ("Europe/Oslo", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")]',
-        ' + [str(win.astimezone(ZoneInfo("Europe/Oslo"))), ZoneInfo("Europe/Oslo").tzname(win)]',
+        'zones = [str(utc.astimezone(ZoneInfo(z))) for z in ("Europe/Oslo", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")]',
+        'zones + [str(win.astimezone(ZoneInfo("Europe/Oslo"))), ZoneInfo("Europe/Oslo").tzname(win)]',
       ].join('\n'),
     );
     expect(v).toBe(
