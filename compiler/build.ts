@@ -64,6 +64,8 @@ export interface Manifest {
   tooliscode: string;
   python: string;
   wizer: string;
+  /** IANA time-zone database version in the guest's stdlib (absent before it had one). */
+  tzdata?: string;
   name: string;
   module: string;
   promptStyle: PromptStyle;
@@ -231,6 +233,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     tooliscode: version,
     python: base.info.python,
     wizer: base.info.wizer,
+    ...(base.info.tzdata ? { tzdata: base.info.tzdata } : {}),
     name: options.name ?? (typeof options.inputs[0] === 'string' ? basename(options.inputs[0]).replace(/\.(json|ya?ml)$/i, '') : options.inputs.length === 1 ? options.inputs[0]!.namespace : 'mcp'),
     module: moduleName,
     promptStyle,

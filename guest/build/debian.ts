@@ -25,6 +25,11 @@ export const TOOLCHAIN: ToolchainPart[] = [
   { pkg: 'make', file: '/usr/bin/make' },
   { pkg: 'bzip2', file: '/bin/bzip2' },
   { pkg: 'patch', file: '/usr/bin/patch' },
+  { pkg: 'xz-utils', file: '/usr/bin/xz' },
+  // SQLite's source tree generates its amalgamation (sqlite3.c) with Tcl scripts.
+  { pkg: 'tcl', file: '/usr/bin/tclsh' },
+  // The time-zone compiler: the IANA database ships as text, the guest reads TZif files.
+  { pkg: 'libc-bin', file: '/usr/sbin/zic' },
 ];
 
 export const BUILD_PYTHON = '/usr/bin/python3.11';
@@ -46,6 +51,27 @@ export const SOURCES = {
     pkg: 'zlib',
     file: 'zlib_1.2.13.dfsg.orig.tar.bz2',
     sha256: '71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1',
+  },
+  bzip2: {
+    pkg: 'bzip2',
+    file: 'bzip2_1.0.8.orig.tar.gz',
+    sha256: 'ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269',
+  },
+  xz: {
+    pkg: 'xz-utils',
+    file: 'xz-utils_5.4.1.orig.tar.xz',
+    sha256: '5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5',
+  },
+  sqlite: {
+    pkg: 'sqlite3',
+    file: 'sqlite3_3.40.1.orig.tar.xz',
+    sha256: 'aaa776260ab4dc976db34aa7891819484c8676b5b2783123ebc6301e2ca5d655',
+  },
+  // The IANA time-zone database as released (text sources; zic compiles them).
+  tzdata: {
+    pkg: 'tzdata',
+    file: 'tzdata_2026b.orig.tar.gz',
+    sha256: '114543d9f19a6bfeb5bca43686aea173d38755a3db1f2eec112647ae92c6f544',
   },
 } satisfies Record<string, SourceTarball>;
 

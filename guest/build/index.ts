@@ -45,6 +45,8 @@ export interface GuestBuildInfo {
   sha256: { coreWasm: string; snapshotWasm: string; stdlibZip: string };
   stdlib: { modules: number; sourceBytes: number };
   preloadedModules: number;
+  /** Version of the IANA time-zone database in the stdlib archive (the `tzdata` package). */
+  tzdata: string;
 }
 
 export interface BuildGuestOptions {
@@ -118,11 +120,15 @@ function wizerBinary(): string {
 export function guestKeys() {
   const env = fileHash(join(SCRIPTS, 'env.sh'));
   const zlib = hash('zlib', SOURCES.zlib.sha256, env, fileHash(join(SCRIPTS, 'build-zlib.sh')));
-  const cpython = hash('cpython', SOURCES.cpython.sha256, zlib, env, fileHash(join(SCRIPTS, 'build-cpython.sh')), treeHash(join(GUEST_DIR, 'patches')));
+  const bzip2 = hash('bzip2', SOURCES.bzip2.sha256, env, fileHash(join(SCRIPTS, 'build-bzip2.sh')));
+  const xz = hash('xz', SOURCES.xz.sha256, env, fileHash(join(SCRIPTS, 'build-xz.sh')));
+  const sqlite = hash('sqlite', SOURCES.sqlite.sha256, env, fileHash(join(SCRIPTS, 'build-sqlite.sh')));
+  const tzdata = hash('tzdata', SOURCES.tzdata.sha256, env, fileHash(join(SCRIPTS, 'build-tzdata.sh')));
+  const cpython = hash('cpython', SOURCES.cpython.sha256, zlib, bzip2, xz, sqlite, env, fileHash(join(SCRIPTS, 'build-cpython.sh')), treeHash(join(GUEST_DIR, 'patches')));
   const link = hash('link', cpython, fileHash(join(SCRIPTS, 'link.sh')), fileHash(join(GUEST_DIR, 'shim', 'tic_shim.c')));
-  const stdlib = hash('stdlib', cpython, fileHash(join(SCRIPTS, 'pack-stdlib.py')), treeHash(join(GUEST_DIR, 'python')));
+  const stdlib = hash('stdlib', cpython, tzdata, fileHash(join(SCRIPTS, 'pack-stdlib.py')), treeHash(join(GUEST_DIR, 'python')));
   const snapshot = hash('snapshot', link, stdlib, wizerVersion(), fileHash(join(GUEST_DIR, 'shim', 'host-stub.wat')), WIZER_FLAGS.join(' '));
-  return { zlib, cpython, link, stdlib, snapshot };
+  return { zlib, bzip2, xz, sqlite, tzdata, cpython, link, stdlib, snapshot };
 }
 
 function baseGuestAt(dir: string, source: BaseGuest['source']): BaseGuest {
@@ -365,11 +371,33 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   const zlib = await step('zlib', keys.zlib, 'building zlib for wasm32-wasi', (out, logFile) =>
     runLogged('bash', [join(SCRIPTS, 'build-zlib.sh')], { ...shEnv, ZLIB_TARBALL: tarballs.zlib, OUT: out, WORK: join(out, 'src') }, logFile),
   );
+  const bzip2 = await step('bzip2', keys.bzip2, 'building libbz2 for wasm32-wasi', (out, logFile) =>
+    runLogged('bash', [join(SCRIPTS, 'build-bzip2.sh')], { ...shEnv, BZIP2_TARBALL: tarballs.bzip2, OUT: out, WORK: join(out, 'src') }, logFile),
+  );
+  const xz = await step('xz', keys.xz, 'building liblzma for wasm32-wasi', (out, logFile) =>
+    runLogged('bash', [join(SCRIPTS, 'build-xz.sh')], { ...shEnv, XZ_TARBALL: tarballs.xz, OUT: out, WORK: join(out, 'src') }, logFile),
+  );
+  const sqlite = await step('sqlite', keys.sqlite, 'building SQLite for wasm32-wasi (a few minutes)', (out, logFile) =>
+    runLogged('bash', [join(SCRIPTS, 'build-sqlite.sh')], { ...shEnv, SQLITE_TARBALL: tarballs.sqlite, OUT: out, WORK: join(out, 'src') }, logFile),
+  );
+  const tzdata = await step('tzdata', keys.tzdata, 'compiling the IANA time-zone database', (out, logFile) =>
+    runLogged('bash', [join(SCRIPTS, 'build-tzdata.sh')], { ...shEnv, TZDATA_TARBALL: tarballs.tzdata, OUT: join(out, 'pkg'), WORK: join(out, 'src') }, logFile),
+  );
   const cpython = await step('cpython', keys.cpython, 'cross-building CPython 3.11.2 for wasm32-wasi (about 4 minutes on 2 cores)', (out, logFile) =>
     runLogged(
       'bash',
       [join(SCRIPTS, 'build-cpython.sh')],
-      { ...shEnv, CPYTHON_TARBALL: tarballs.cpython, PATCHES: join(GUEST_DIR, 'patches'), ZLIB_PREFIX: zlib, BUILD_PYTHON, OUT: out },
+      {
+        ...shEnv,
+        CPYTHON_TARBALL: tarballs.cpython,
+        PATCHES: join(GUEST_DIR, 'patches'),
+        ZLIB_PREFIX: zlib,
+        BZIP2_PREFIX: bzip2,
+        XZ_PREFIX: xz,
+        SQLITE_PREFIX: sqlite,
+        BUILD_PYTHON,
+        OUT: out,
+      },
       logFile,
     ),
   );
@@ -378,7 +406,7 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   );
   let stdlibStats = { modules: 0, sourceBytes: 0 };
   const stdlib = await step('stdlib', keys.stdlib, 'packing the standard library', async (out, logFile) => {
-    await runLogged(BUILD_PYTHON, [join(SCRIPTS, 'pack-stdlib.py'), cpython, join(GUEST_DIR, 'python'), join(out, STDLIB_ARCHIVE)], { TIC_PATH_MAP: `${root}=/tic-cache` }, logFile);
+    await runLogged(BUILD_PYTHON, [join(SCRIPTS, 'pack-stdlib.py'), cpython, join(GUEST_DIR, 'python'), join(out, STDLIB_ARCHIVE), join(tzdata, 'pkg')], { TIC_PATH_MAP: `${root}=/tic-cache` }, logFile);
     const last = readFileSync(logFile, 'utf8').trim().split('\n').pop()!;
     writeFileSync(join(out, 'stats.json'), last);
   });
@@ -413,6 +441,7 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
     },
     stdlib: stdlibStats,
     preloadedModules: (preload.match(/"[a-z_.]+"/g) ?? []).length,
+    tzdata: /^IANA_VERSION = "([^"]+)"/m.exec(readFileSync(join(tzdata, 'pkg', 'tzdata', '__init__.py'), 'utf8'))![1]!,
   };
   writeFileSync(join(tmp, 'info.json'), JSON.stringify(info, null, 2) + '\n');
   rmSync(finalDir, { recursive: true, force: true });

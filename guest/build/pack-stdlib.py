@@ -1,7 +1,9 @@
 """Packs the guest's read-only standard library: one zip of .pyc, reproducible.
 
 Run with the build Python (same 3.11 bytecode as the guest):
-    python3.11 pack-stdlib.py CPYTHON_BUILD_DIR GUEST_PYTHON_DIR OUT_ZIP
+    python3.11 pack-stdlib.py CPYTHON_BUILD_DIR GUEST_PYTHON_DIR OUT_ZIP [DATA_ROOT...]
+A DATA_ROOT holds packages with resource files (the tzdata step's output): its .py are
+compiled like the rest, its other files are stored as they are.
 Sources are dropped (the guest never recompiles the stdlib) and .pyc files are
 hash-based and unchecked, so no timestamp enters the archive: same inputs, same bytes.
 """
@@ -17,7 +19,7 @@ import zipfile
 EXCLUDED_TOP = {
     "test", "idlelib", "tkinter", "turtledemo", "turtle.py", "ensurepip", "lib2to3",
     "distutils", "venv", "pydoc_data", "site-packages", "msilib", "curses", "ctypes",
-    "sqlite3", "dbm/gnu.py", "dbm/ndbm.py", "multiprocessing", "_bootsubprocess.py",
+    "dbm/gnu.py", "dbm/ndbm.py", "multiprocessing", "_bootsubprocess.py",
     "__phello__", "antigravity.py", "this.py", "xdrlib.py", "tabnanny.py",
     "_pydecimal.py",  # the C _decimal is built; the pure-Python twin is 230 kB of bytecode
 }
@@ -66,11 +68,11 @@ def pyc_bytes(path: str, rel: str) -> bytes:
     return bytes(_code_to_hash_pyc(code, source_hash, checked=False))
 
 
-def collect(root: str, prefix: str = ""):
+def collect(root: str, prefix: str = "", resources: bool = False):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
-            if not name.endswith(".py"):
+            if not (resources or name.endswith(".py")):
                 continue
             full = os.path.join(dirpath, name)
             rel = prefix + os.path.relpath(full, root).replace(os.sep, "/")
@@ -80,6 +82,7 @@ def collect(root: str, prefix: str = ""):
 
 def main() -> None:
     build_dir, guest_python_dir, out_zip = sys.argv[1:4]
+    data_roots = sys.argv[4:]
     build_lib = open(os.path.join(build_dir, "pybuilddir.txt")).read().strip()
     files = dict()
     for full, rel in collect(os.path.join(build_dir, "Lib")):
@@ -89,17 +92,22 @@ def main() -> None:
         files[rel] = full
     for full, rel in collect(guest_python_dir):
         files[rel] = full
+    for root in data_roots:
+        for full, rel in collect(root, resources=True):
+            files[rel] = full
     tmp = out_zip + ".tmp"
     source_bytes = 0
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for rel in sorted(files):
             source_bytes += os.path.getsize(files[rel])
-            info = zipfile.ZipInfo(rel[:-3] + ".pyc", date_time=ZIP_TIME)
+            is_py = rel.endswith(".py")
+            info = zipfile.ZipInfo(rel[:-3] + ".pyc" if is_py else rel, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o444 << 16
-            zf.writestr(info, pyc_bytes(files[rel], rel))
+            zf.writestr(info, pyc_bytes(files[rel], rel) if is_py else open(files[rel], "rb").read())
     os.replace(tmp, out_zip)
-    print(json.dumps({"modules": len(files), "sourceBytes": source_bytes,
+    modules = sum(1 for rel in files if rel.endswith(".py"))
+    print(json.dumps({"modules": modules, "sourceBytes": source_bytes,
                       "zipBytes": os.path.getsize(out_zip)}))
 
 

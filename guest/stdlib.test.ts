@@ -1,0 +1,146 @@
+// The standard library a data cell expects: time zones, SQLite, bz2 and lzma, in real
+// sessions of a built guest.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testGuestDir } from '../test-setup/session.js';
+import { buildGuest } from './build/index.js';
+import { type Guest, loadGuest } from '../runtime/guest.js';
+import type { Session } from '../runtime/session.js';
+
+let guest: Guest;
+const open: Session[] = [];
+const hostTz = process.env.TZ;
+
+beforeAll(async () => {
+  // A host zone far from UTC: nothing of it may reach the guest.
+  process.env.TZ = 'America/New_York';
+  guest = await loadGuest(await testGuestDir(), { warm: 0 });
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  await guest.close();
+  if (hostTz === undefined) delete process.env.TZ;
+  else process.env.TZ = hostTz;
+});
+
+async function session(options: Parameters<Guest['createSession']>[0] = {}): Promise<Session> {
+  const s = await guest.createSession(options);
+  open.push(s);
+  return s;
+}
+
+async function value(s: Session, code: string): Promise<string | undefined> {
+  const r = await s.run(code);
+  if (!r.ok) throw new Error(`${r.error?.type}: ${r.error?.message}\n${r.error?.traceback}`);
+  return r.value;
+}
+
+describe('time zones', () => {
+  it('converts across zones with the IANA rules, daylight saving included', async () => {
+    const s = await session();
+    const v = await value(
+      s,
+      [
+        'from datetime import datetime, timezone',
+        'from zoneinfo import ZoneInfo',
+        'utc = datetime(2024, 7, 1, 12, 0, tzinfo=timezone.utc)',
+        'win = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)',
+        'zones = [str(utc.astimezone(ZoneInfo(z))) for z in ("Europe/Oslo", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")]',
+        'zones + [str(win.astimezone(ZoneInfo("Europe/Oslo"))), ZoneInfo("Europe/Oslo").tzname(win)]',
+      ].join('\n'),
+    );
+    expect(v).toBe(
+      "['2024-07-01 14:00:00+02:00', '2024-07-01 08:00:00-04:00', '2024-07-01 17:30:00+05:30', '2024-07-01 22:30:00+10:30', '2024-01-15 13:00:00+01:00', 'CET']",
+    );
+  });
+
+  it('lists the database, reports its version (the one recorded for the build) and rejects unknown zones', async () => {
+    const s = await session();
+    const base = await buildGuest({ log: () => {} });
+    const v = await value(s, 'import zoneinfo, tzdata\nz = zoneinfo.available_timezones()\n(len(z) > 400, "Europe/Oslo" in z, "UTC" in z, tzdata.IANA_VERSION)');
+    expect(v).toBe(`(True, True, True, '${base.info.tzdata}')`);
+    expect(base.info.tzdata).toMatch(/^20\d\d[a-z]$/);
+    const r = await s.run('import zoneinfo\nzoneinfo.ZoneInfo("Mars/Olympus_Mons")');
+    expect(r.error?.type).toBe('zoneinfo._common.ZoneInfoNotFoundError');
+  });
+
+  it('keeps UTC as the local zone whatever the host is set to', async () => {
+    expect(new Date(Date.UTC(2024, 6, 1, 12)).getHours()).toBe(8); // the host side is in New York
+    const s = await session();
+    const v = await value(
+      s,
+      'import time, datetime, os\n(time.tzname, time.timezone, time.localtime(0).tm_hour, str(datetime.datetime(2024, 7, 1, 12).astimezone().utcoffset()), os.environ.get("TZ"))',
+    );
+    expect(v).toBe("(('UTC', 'UTC'), 0, 0, '0:00:00', None)");
+  });
+});
+
+describe('sqlite3', () => {
+  it('runs SQL in memory', async () => {
+    const s = await session();
+    const v = await value(
+      s,
+      [
+        'import sqlite3',
+        'db = sqlite3.connect(":memory:")',
+        'db.execute("create table t (k text primary key, n integer)")',
+        'db.executemany("insert into t values (?, ?)", [("a", 1), ("b", 2), ("c", 3)])',
+        'db.execute("select group_concat(k), sum(n), json_object(\'x\', max(n)) from t where n > 1").fetchone()',
+      ].join('\n'),
+    );
+    expect(v).toBe('(\'b,c\', 5, \'{"x":3}\')');
+  });
+
+  it('keeps a database file in /workspace that the host can open, across connections and cells', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'tic-sqlite-'));
+    const s = await session({ workspace: ws });
+    await value(s, 'import sqlite3\nwith sqlite3.connect("data.db") as db:\n    db.execute("create table t (x)")\n    db.executemany("insert into t values (?)", [(i,) for i in range(100)])\ndb.close()');
+    expect(await value(s, 'db = sqlite3.connect("/workspace/data.db")\ndb.execute("select count(*), sum(x) from t").fetchone()')).toBe('(100, 4950)');
+    // A second connection waits for the first one's write lock (one writer at a time).
+    const locked = await value(
+      s,
+      [
+        'db.execute("begin immediate")',
+        'db.execute("insert into t values (100)")',
+        'other = sqlite3.connect("data.db", timeout=0)',
+        'try:',
+        '    other.execute("insert into t values (-1)")',
+        '    res = "no lock"',
+        'except sqlite3.OperationalError as e:',
+        '    res = str(e)',
+        'db.commit()',
+        'other.execute("insert into t values (101)"); other.commit(); other.close(); db.close()',
+        'res',
+      ].join('\n'),
+    );
+    expect(locked).toBe("'database is locked'");
+    await s.close();
+    expect(existsSync(join(ws, 'data.db'))).toBe(true);
+    const native = spawnSync('/usr/bin/python3.11', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*), max(x) from t").fetchone())', join(ws, 'data.db')], { encoding: 'utf8' });
+    expect(native.stdout.trim()).toBe('(102, 101)');
+  });
+});
+
+describe('bz2 and lzma', () => {
+  it('compress and decompress, in memory and through files', async () => {
+    const s = await session();
+    const v = await value(
+      s,
+      [
+        'import bz2, lzma',
+        'data = b"tooliscode " * 10_000',
+        'b, x = bz2.compress(data), lzma.compress(data)',
+        'with lzma.open("d.xz", "wt") as f: f.write("line\\n" * 3)',
+        'with bz2.open("d.bz2", "wb") as f: f.write(data)',
+        '(bz2.decompress(b) == data, lzma.decompress(x) == data, len(b) < 1000, len(x) < 1000,',
+        ' lzma.open("d.xz", "rt").read(), bz2.open("d.bz2").read() == data, lzma.decompress(lzma.compress(data, format=lzma.FORMAT_ALONE)) == data)',
+      ].join('\n'),
+    );
+    expect(v).toBe("(True, True, True, True, 'line\\nline\\nline\\n', True, True)");
+  });
+});
