@@ -218,12 +218,14 @@ async function specsOfBuild(dir: string) {
 
 program
   .command('conformance')
-  .description('run the conformance suite (conformance/cases): one line per case, then "N passed, N failed"')
+  .description('run the conformance suite (conformance/cases): one line per case, a count per topic, then "N passed, N failed"')
+  .option('--cases <dir>', 'run the case files of this folder (or one file) instead, same format and fixtures (conformance/README.md)')
   .option('--filter <text>', 'only topics or case files whose name contains this')
   .option('--json', 'print the results as JSON')
-  .action(async (opts: { filter?: string; json?: boolean }) => {
+  .action(async (opts: { cases?: string; filter?: string; json?: boolean }) => {
     const { runConformance } = await import('../conformance/runner.js');
     const results = await runConformance({
+      ...(opts.cases ? { casesDir: opts.cases } : {}),
       ...(opts.filter ? { filter: opts.filter } : {}),
       onResult: (r) => {
         if (opts.json) return;
@@ -232,6 +234,16 @@ program
     });
     const failed = results.filter((r) => !r.ok).length;
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    else {
+      const topics = new Map<string, { n: number; failed: number }>();
+      for (const r of results) {
+        const t = topics.get(r.topic) ?? { n: 0, failed: 0 };
+        t.n++;
+        if (!r.ok) t.failed++;
+        topics.set(r.topic, t);
+      }
+      process.stdout.write(`\n${[...topics].map(([topic, t]) => `${topic.padEnd(16)} ${String(t.n).padStart(4)} cases${t.failed ? `, ${t.failed} failed` : ''}`).join('\n')}\n`);
+    }
     process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
     process.exitCode = failed || results.length === 0 ? 1 : 0;
   });
