@@ -122,9 +122,13 @@ function toolchain(): string {
 
 type Built = { dir: string; warnings: string[]; prompt: string } | { error: string };
 
-/** Builds (or reuses) the guest of a case file's tool lists; a build error is returned, not thrown. */
+/**
+ * Builds (or reuses) the guest of a case file's tool lists; a build error is returned, not
+ * thrown. A file without cells needs no guest, so it skips the snapshot (the slow step).
+ */
 async function buildFor(sources: Source[], file: CaseFile): Promise<Built> {
-  const options = { namespaces: file.namespaces, promptStyle: file.promptStyle };
+  const snapshot = file.cases.some((c) => c.cells);
+  const options = { namespaces: file.namespaces, promptStyle: file.promptStyle, snapshot };
   const hash = createHash('sha256').update(toolchain()).update(JSON.stringify(options));
   for (const s of sources) hash.update('\0').update(s.name).update('\0').update(s.text);
   const root = join(cacheRoot(), 'conformance', hash.digest('hex').slice(0, 16));
@@ -141,6 +145,7 @@ async function buildFor(sources: Source[], file: CaseFile): Promise<Built> {
       inputs,
       outDir: out,
       log: () => {},
+      snapshot,
       ...(file.namespaces ? { namespaces: file.namespaces } : {}),
       ...(file.promptStyle ? { promptStyle: file.promptStyle } : {}),
     });
