@@ -10,8 +10,9 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 // Known formats (date-time, email, uri, uuid, ...) are checked, as the prompt tells the
 // model; an unknown format is descriptive only, and `logger: false` keeps ajv from
-// printing about it on the host's stderr.
-const options = { strict: false, allErrors: false, logger: false } as const;
+// printing about it on the host's stderr. multipleOfPrecision: without it ajv refuses
+// 19.99 as a multiple of 0.01 (it divides floats).
+const options = { strict: false, allErrors: false, logger: false, multipleOfPrecision: 9 } as const;
 const ajv07 = new Ajv(options);
 const ajv2020 = new Ajv2020(options);
 addFormats(ajv07);
