@@ -10,6 +10,7 @@ import { LineCounter, type Node, isMap, isNode, isSeq, parseDocument } from 'yam
 import { child } from '../compiler/diagnostics.js';
 import { packageRoot } from '../runtime/package-root.js';
 import type { Limits } from '../runtime/session.js';
+import type { OutputSchemaMode } from '../runtime/tools.js';
 
 export const FIXTURES_DIR = join(packageRoot(), 'conformance', 'fixtures', 'mcp-tools');
 export const CASE_FILE_SCHEMA = join(packageRoot(), 'conformance', 'case-file.schema.json');
@@ -81,6 +82,8 @@ export interface Case {
   name: string;
   workspace?: Record<string, FileContent>;
   limits?: Limits;
+  /** How the sessions treat a result that breaks its tool's outputSchema. */
+  outputSchema?: OutputSchemaMode;
   cells?: Cell[];
   /** `tic build` must fail with this message (regex). */
   buildError?: string;

@@ -343,7 +343,7 @@ class FileRun {
     const scripted = scriptedHandlers(this.file.handlers ?? {}, rec);
     const handlers = mutations.handlers ? mutations.handlers(scripted) : scripted;
     const limits = c.limits && mutations.limits ? mutations.limits(c.limits) : c.limits;
-    const open = () => guest.createSession({ handlers, workspace, ...(limits ? { limits } : {}) });
+    const open = () => guest.createSession({ handlers, workspace, ...(limits ? { limits } : {}), ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}) });
     let session = await open();
     try {
       for (const [i, cell] of c.cells!.entries()) {
