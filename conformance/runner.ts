@@ -197,6 +197,11 @@ function matches(pattern: string, text: string): boolean {
 }
 
 const show = (v: unknown) => JSON.stringify(v);
+/** JSON with the keys of every object sorted: arguments are objects, their order is no contract. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** What a workspace path holds after a cell, against what the case expects there. */
@@ -228,7 +233,7 @@ function check(e: CellExpect, r: RunResult, rec: Recorder, workspace: string, cl
     if (e.error.message !== undefined && !matches(e.error.message, r.error?.message ?? '')) return `error message: expected to match /${e.error.message}/, got ${show(r.error?.message)}`;
     if (e.error.traceback !== undefined && !matches(e.error.traceback, r.error?.traceback ?? '')) return `traceback: expected to match /${e.error.traceback}/, got ${show(r.error?.traceback)}`;
   }
-  if (e.calls !== undefined && show(rec.calls) !== show(e.calls)) return `calls: expected ${show(e.calls)}, got ${show(rec.calls)}`;
+  if (e.calls !== undefined && canonical(rec.calls) !== canonical(e.calls)) return `calls: expected ${show(e.calls)}, got ${show(rec.calls)}`;
   if (e.maxConcurrent !== undefined && rec.most !== e.maxConcurrent) return `calls in flight at once: expected ${e.maxConcurrent}, got ${rec.most}`;
   for (const [path, want] of Object.entries(e.files ?? {})) {
     const failure = checkFile(workspace, path, want);
