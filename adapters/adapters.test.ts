@@ -223,3 +223,30 @@ describe('framework shapes', () => {
     await expect(importPeer(missing, 'someTool', () => import(missing))).rejects.toThrow(new MissingPeerError(`someTool() needs the package "${missing}", which is not installed: npm install ${missing}`));
   });
 });
+
+describe('codeMode({ config })', () => {
+  it('starts the MCP servers of an mcpServers file, builds their SDK, and serves conversations until closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-codemode-config-'));
+    const memory = join(import.meta.dirname, '..', 'node_modules', '@modelcontextprotocol', 'server-memory', 'dist', 'index.js');
+    const config = join(dir, 'servers.json');
+    writeFileSync(config, JSON.stringify({ mcpServers: { kg: { command: process.execPath, args: [memory], env: { MEMORY_FILE_PATH: join(dir, 'kg.jsonl') } } } }));
+    const cm = await codeMode({ config });
+    try {
+      expect(cm.tool.description).toContain('kg');
+      const conv = cm.conversation();
+      const first = await conv.run('tools.kg.create_entities(entities=[{"name": "Ada", "entityType": "person", "observations": ["wrote code"]}])\nn = 1');
+      expect(first.ok, first.text).toBe(true);
+      const second = await conv.run('[e["name"] for e in tools.kg.read_graph()["entities"]], n');
+      expect(second.value).toBe("(['Ada'], 1)");
+      await conv.close();
+    } finally {
+      await cm.close();
+    }
+    // The server wrote its graph; after close() it is stopped (the file is complete).
+    expect(readFileSync(join(dir, 'kg.jsonl'), 'utf8')).toContain('Ada');
+  }, 300_000);
+
+  it('names what is missing when given neither dir nor config', async () => {
+    await expect(codeMode({})).rejects.toThrow(/needs dir .* or config/);
+  });
+});

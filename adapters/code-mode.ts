@@ -8,12 +8,22 @@ import { join } from 'node:path';
 import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
 import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from '../runtime/result-text.js';
 import type { Handlers, Limits } from '../runtime/session.js';
+import { cacheRoot } from '../guest/build/index.js';
+import { McpHub } from '../runtime/mcp/hub.js';
+import { loadServersConfig, type ServerSpec } from '../runtime/mcp/config.js';
+import { buildForServers } from '../serve/serve.js';
 import { type CodeSession, Sessions } from '../serve/sessions.js';
 
 export interface CodeModeOptions {
-  /** The output folder of `tic build`. */
-  dir: string;
-  /** Host handlers of the build's tools (e.g. `connectMcpServer(...).handlers`). */
+  /** The output folder of `tic build`; with `config`, optional (built on first use, cached). */
+  dir?: string;
+  /**
+   * MCP servers as the tools: an `mcpServers` file (as MCP clients write it) or its parsed
+   * servers. They start once, serve every conversation, and stop with close(); their
+   * tools are built into an SDK (cached) unless `dir` is given.
+   */
+  config?: string | ServerSpec[];
+  /** Host handlers of the build's tools (e.g. `connectMcpServer(...).handlers`); with `config`, added to the servers'. */
   handlers?: Handlers;
   /** Limits of every conversation's session (timeout, memory, output, workspace size). */
   limits?: Limits;
@@ -57,9 +67,24 @@ const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Loads the build once; hands out conversations, each with its own session. */
 export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {
-  const guest = await loadGuest(options.dir, options.warm !== undefined ? { warm: options.warm } : {});
-  const prompt = readFileSync(join(options.dir, 'prompt.md'), 'utf8');
-  return new CodeMode(guest, prompt, options);
+  if (options.config === undefined) {
+    if (options.dir === undefined) throw new Error('codeMode() needs dir (the output folder of tic build) or config (MCP servers)');
+    const guest = await loadGuest(options.dir, options.warm !== undefined ? { warm: options.warm } : {});
+    return new CodeMode(guest, readFileSync(join(options.dir, 'prompt.md'), 'utf8'), options);
+  }
+  // The same path as `tic serve`: start the servers, build their tools once (cached).
+  const specs = typeof options.config === 'string' ? loadServersConfig(options.config) : options.config;
+  const { hub, failures } = await McpHub.start(specs, { logDir: join(cacheRoot(), 'logs', 'mcp') });
+  try {
+    if (failures.length) throw failures[0];
+    const dir = options.dir ?? (await buildForServers(hub, {}, () => {}));
+    const guest = await loadGuest(dir, options.warm !== undefined ? { warm: options.warm } : {});
+    const handlers = { ...hub.handlers(guest.tools.tools), ...options.handlers };
+    return new CodeMode(guest, readFileSync(join(dir, 'prompt.md'), 'utf8'), { ...options, handlers }, () => hub.close());
+  } catch (err) {
+    await hub.close();
+    throw err;
+  }
 }
 
 export class CodeMode {
@@ -73,6 +98,8 @@ export class CodeMode {
     /** The build's prompt.md: the tool's description. */
     readonly prompt: string,
     options: CodeModeOptions,
+    /** Stops what codeMode() started for this object (MCP servers). */
+    private readonly stop: () => Promise<void> = async () => {},
   ) {
     this.tool = {
       name: options.toolName ?? RUN_PYTHON_TOOL,
@@ -103,6 +130,7 @@ export class CodeMode {
   async close(): Promise<void> {
     await this.sessions.closeAll();
     await this.guest.close();
+    await this.stop();
   }
 }
 

@@ -58,7 +58,7 @@ export interface RunningServe {
 }
 
 /** The build of these tool lists under the cache: made once, reused by every later start. */
-async function buildForServers(hub: McpHub, o: ServeOptions, log: (l: string) => void): Promise<string> {
+export async function buildForServers(hub: McpHub, o: Pick<ServeOptions, 'promptStyle'>, log: (l: string) => void): Promise<string> {
   const lists = hub.toolLists();
   if (lists.length === 0) throw new Error('no MCP server started, so there are no tools to serve');
   const base = await buildGuest({ log: () => {} });
