@@ -112,7 +112,7 @@ export function ensureToolchain(log: Log): void {
   }
 }
 
-function sha256File(path: string): string {
+export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../runtime/package-root.js';
-import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources } from './debian.js';
+import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources, sha256File } from './debian.js';
 
 export { GuestBuildError } from './debian.js';
 
@@ -141,7 +141,7 @@ function baseGuestAt(dir: string, source: BaseGuest['source']): BaseGuest {
     info: JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as GuestBuildInfo,
   };
   // A guest cached before the hashes were recorded: hash it now.
-  guest.info.sha256 ??= { coreWasm: sha256Hex(guest.coreWasm), snapshotWasm: sha256Hex(guest.snapshotWasm), stdlibZip: sha256Hex(guest.stdlibZip) };
+  guest.info.sha256 ??= artifactHashes(guest.coreWasm, guest.snapshotWasm, guest.stdlibZip);
   return guest;
 }
 
@@ -434,11 +434,7 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
       snapshotWasm: statSync(join(tmp, 'guest.wasm')).size,
       stdlibZip: statSync(join(tmp, STDLIB_ARCHIVE)).size,
     },
-    sha256: {
-      coreWasm: sha256Hex(join(tmp, 'core.wasm')),
-      snapshotWasm: sha256Hex(join(tmp, 'guest.wasm')),
-      stdlibZip: sha256Hex(join(tmp, STDLIB_ARCHIVE)),
-    },
+    sha256: artifactHashes(join(tmp, 'core.wasm'), join(tmp, 'guest.wasm'), join(tmp, STDLIB_ARCHIVE)),
     stdlib: stdlibStats,
     preloadedModules: (preload.match(/"[a-z_.]+"/g) ?? []).length,
     tzdata: /^IANA_VERSION = "([^"]+)"/m.exec(readFileSync(join(tzdata, 'pkg', 'tzdata', '__init__.py'), 'utf8'))![1]!,
@@ -451,6 +447,6 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   return baseGuestAt(finalDir, 'built');
 }
 
-function sha256Hex(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+function artifactHashes(coreWasm: string, snapshotWasm: string, stdlibZip: string): GuestBuildInfo['sha256'] {
+  return { coreWasm: sha256File(coreWasm), snapshotWasm: sha256File(snapshotWasm), stdlibZip: sha256File(stdlibZip) };
 }
