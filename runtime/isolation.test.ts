@@ -31,9 +31,9 @@ afterAll(async () => {
   await guest.close();
 });
 
-async function session(name: string): Promise<{ s: Session; dir: string }> {
+async function session(name: string, timeoutMs = 5000): Promise<{ s: Session; dir: string }> {
   const dir = join(root, name);
-  const s = await guest.createSession({ workspace: dir, limits: { timeoutMs: 5000 } });
+  const s = await guest.createSession({ workspace: dir, limits: { timeoutMs } });
   sessions.push(s);
   return { s, dir };
 }
@@ -103,7 +103,7 @@ describe('file system escapes', () => {
   });
 
   it('never reads or writes outside while a folder is swapped for a link to outside, many times', async () => {
-    const { s, dir } = await session('race');
+    const { s, dir } = await session('race', 30_000);
     const CANARY = 'canary-5d1e0b';
     const readable = join(root, 'race-outside'); // holds a file of the same name as inside
     const empty = join(root, 'race-canary-dir'); // must stay empty
@@ -120,9 +120,10 @@ describe('file system escapes', () => {
        while (Atomics.load(stop, 0) === 0) {
          const target = n % 2 ? w.readable : w.empty;
          try { fs.renameSync(w.d, w.d + '.real'); fs.symlinkSync(target, w.d); fs.unlinkSync(w.d); fs.renameSync(w.d + '.real', w.d); n++; } catch {}
+         if (n === 200) fs.writeFileSync(w.enough, '');
        }
        parentPort.postMessage(n);`,
-      { eval: true, workerData: { d: join(dir, 'd'), readable, empty, stop: stop.buffer } },
+      { eval: true, workerData: { d: join(dir, 'd'), enough: join(dir, 'enough'), readable, empty, stop: stop.buffer } },
     );
     const swaps = new Promise<number>((resolve) => swapper.once('message', resolve));
     const cell = `import os, time
@@ -141,7 +142,8 @@ ops = [lambda i: read("d/f.txt"), write, walk, lambda i: os.makedirs(f"d/s{i}/t"
        lambda i: os.remove(f"d/r{i}.txt"), lambda i: os.utime("d/f.txt", (1, 1)), lambda i: open("d/f.txt", "a").write("+"),
        lambda i: [e.stat() for e in os.scandir("d")], lambda i: os.rmdir(f"d/s{i}/t")]
 t, i = time.time(), 0
-while time.time() - t < 3:
+# Until the host has swapped 200 times (a count, not a time: a loaded machine swaps slowly).
+while not os.path.exists("enough") and time.time() - t < 25:
     i += 1
     for op in ops:
         try:
