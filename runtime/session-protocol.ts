@@ -1,31 +1,64 @@
-// Messages between a session (main thread, session.ts) and its worker (session-worker.ts).
+// The call bridge between a session (main thread, session.ts) and its worker
+// (session-worker.ts). The worker runs the guest synchronously; a host call from the guest
+// blocks the worker (never the main thread) until the main thread's handler has replied.
 //
-// The worker runs the guest synchronously. When the guest calls the host, the worker
-// writes the request into the shared data buffer, notifies REQUEST and blocks in
-// Atomics.wait on REPLY; the main thread, parked in Atomics.waitAsync on REQUEST, runs
-// the handler on its own event loop, writes the reply into the same buffer and notifies
-// REPLY. No busy-waiting on either side, and no message queue on the hot path. A message
-// too big for the buffer goes by postMessage (request) or the reply port (reply)
-// instead, with LENGTH = -1.
+// Who writes what (each slot and each buffer has exactly one writer):
+//
+//   worker  REQ_LEN, the request buffer, then REQ_SEQ = seq      (publishes request `seq`)
+//   main    REPLY_LEN, the reply buffer, then REPLY_SEQ = seq    (publishes its reply)
+//   main    INTERRUPT = 1 (a timeout); the worker takes it back to 0 (Atomics.exchange)
+//
+// One call, seen from both sides:
+//
+//   1. worker: seq = previous seq + 1. The request goes into the request buffer
+//      (REQ_LEN = bytes) or, too big for it, as `{seq, text}` on the bridge port
+//      (REQ_LEN = -1), posted BEFORE step 2 so that it is there when the main thread looks.
+//   2. worker: REQ_SEQ = seq, notify REQ_SEQ; then loops `Atomics.wait(REPLY_SEQ, seen)`
+//      until REPLY_SEQ == seq. Any other wake-up (spurious, an old reply) waits again.
+//   3. main: parked in `Atomics.waitAsync(REQ_SEQ, lastSeq)`; when REQ_SEQ != lastSeq it
+//      takes request REQ_SEQ once (lastSeq = it), reads REQ_LEN and the buffer, or takes
+//      `{seq, text}` messages from the port until the one with this seq.
+//   4. main: the call's reply is written only if the guest still waits for exactly this
+//      seq (`pending`); a reply for a call that timed out, or a second reply, is dropped.
+//      The reply goes into the reply buffer (REPLY_LEN) or as `{seq, text}` on the port
+//      (REPLY_LEN = -1, posted first); then REPLY_SEQ = seq, notify REPLY_SEQ.
+//   5. worker: reads REPLY_LEN and the reply buffer, or takes port messages until the one
+//      with its seq (older ones are dropped).
+//
+// The worker writes the request buffer only while no call is pending (before step 2), and
+// the main thread writes the reply buffer only for the pending seq, after which the worker
+// reads it before it can publish another request: no buffer is ever written while read.
+// Sequence numbers run 1..2^31-1 and wrap to 1; 0 means "none yet".
 
 import type { MessagePort } from 'node:worker_threads';
 import type { CellResult } from './instance.js';
 
 /** Int32 slots of the shared control array. */
 export const Ctl = {
-  /** 0 while the worker waits for a reply, 1 once it is posted. */
-  REPLY: 0,
+  /** Seq of the last request the worker published. */
+  REQ_SEQ: 0,
+  /** Seq of the last reply the main thread published. */
+  REPLY_SEQ: 1,
   /** 1 asks the running cell to stop (a timeout); the guest consumes it. */
-  INTERRUPT: 1,
-  /** 1 while a request waits for the main thread. */
-  REQUEST: 2,
-  /** Bytes of the request or reply in the data buffer; -1: it came as a message. */
-  LENGTH: 3,
-  SIZE: 4,
+  INTERRUPT: 2,
+  /** Bytes of the request in the request buffer; -1: it came on the port. */
+  REQ_LEN: 3,
+  /** Bytes of the reply in the reply buffer; -1: it came on the port. */
+  REPLY_LEN: 4,
+  SIZE: 5,
 } as const;
 
-/** Bytes of the shared data buffer of a session (allocated lazily by the OS). */
+/** Bytes of each shared buffer (request and reply) of a session (allocated lazily by the OS). */
 export const DATA_BYTES = 1 << 20;
+
+/** The seq after `seq` (int32, never 0). */
+export const nextSeq = (seq: number): number => (seq >= 0x7fff_ffff ? 1 : seq + 1);
+
+/** A request or reply too big for its buffer, on the bridge port. */
+export interface PortMessage {
+  seq: number;
+  text: string;
+}
 
 export interface WorkerSetup {
   module: WebAssembly.Module;
@@ -33,14 +66,18 @@ export interface WorkerSetup {
   /** /lib files, shared read-only by every worker of the process. */
   lib: Record<string, SharedArrayBuffer>;
   ctl: SharedArrayBuffer;
-  data: SharedArrayBuffer;
-  replyPort: MessagePort;
+  request: SharedArrayBuffer;
+  reply: SharedArrayBuffer;
+  /** The worker's end of the bridge port (big requests out, big replies in). */
+  port: MessagePort;
 }
 
 export interface WorkerConfig {
   memoryLimitBytes: number;
   maxOutputBytes: number;
   workspaceLimitBytes: number;
+  /** Largest request (a call's or a batch's JSON) the guest may send, checked in the worker. */
+  maxCallBytes: number;
   /** Host folder mounted at /workspace; none keeps the workspace in memory only. */
   workspaceDir?: string;
 }
@@ -51,7 +88,16 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'configured'; error?: string }
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
-  | { t: 'host'; request: string }
   /** The cell's output already came as 'out' messages; the result does not repeat it. */
   | { t: 'done'; result: Omit<CellResult, 'stdout' | 'stderr'> }
   | { t: 'crash'; message: string };
+
+/** Takes messages from `port` until the one for `seq`; older ones (stale) are dropped. */
+export function takePortMessage(port: MessagePort, seq: number, receive: (port: MessagePort) => { message: unknown } | undefined): string | undefined {
+  for (;;) {
+    const m = receive(port);
+    if (!m) return undefined;
+    const msg = m.message as PortMessage;
+    if (msg.seq === seq) return msg.text;
+  }
+}

@@ -3,8 +3,9 @@
 // waits for a handler; see session-protocol.ts for how it talks to the main thread.
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, nextSeq, takePortMessage } from './session-protocol.js';
 import { type DirNode, applyQuota, makeDir } from './wasi/memfs.js';
 import { openWorkspace } from './workspace.js';
 
@@ -13,27 +14,47 @@ const ctl = new Int32Array(setup.ctl);
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 
-const data = new Uint8Array(setup.data);
+const requestBuffer = new Uint8Array(setup.request);
+const replyBuffer = new Uint8Array(setup.reply);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+let seq = 0;
+let maxCallBytes = Number.POSITIVE_INFINITY;
 
 function hostCall(request: string): string {
-  Atomics.store(ctl, Ctl.REPLY, 0);
-  const { read, written } = encoder.encodeInto(request, data);
+  // Hostile input stops here: a request the main thread should not even parse is answered
+  // by this thread (the session's own CPU), so the host's event loop never sees it.
+  const refused = checkRequest(request, maxCallBytes);
+  if (refused !== undefined) return refused;
+  seq = nextSeq(seq);
+  // A UTF-16 string of n units is at most 3n UTF-8 bytes: small ones go in the buffer.
+  const { read, written } = request.length * 3 <= DATA_BYTES ? encoder.encodeInto(request, requestBuffer) : { read: -1, written: 0 };
   if (read === request.length) {
-    Atomics.store(ctl, Ctl.LENGTH, written);
+    Atomics.store(ctl, Ctl.REQ_LEN, written);
   } else {
-    Atomics.store(ctl, Ctl.LENGTH, -1); // too big for the buffer: send it as a message
-    post({ t: 'host', request });
+    setup.port.postMessage({ seq, text: request }); // before REQ_SEQ: there when looked for
+    Atomics.store(ctl, Ctl.REQ_LEN, -1);
   }
-  Atomics.store(ctl, Ctl.REQUEST, 1);
-  Atomics.notify(ctl, Ctl.REQUEST);
-  Atomics.wait(ctl, Ctl.REPLY, 0);
-  const length = Atomics.load(ctl, Ctl.LENGTH);
-  if (length >= 0) return decoder.decode(data.subarray(0, length));
-  const reply = receiveMessageOnPort(setup.replyPort);
-  if (!reply) throw new GuestCrash('the host woke the guest without a reply');
-  return reply.message as string;
+  Atomics.store(ctl, Ctl.REQ_SEQ, seq);
+  Atomics.notify(ctl, Ctl.REQ_SEQ);
+  // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
+  // with an older reply) reads REPLY_SEQ again and waits again.
+  for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {
+    Atomics.wait(ctl, Ctl.REPLY_SEQ, seen);
+  }
+  const length = Atomics.load(ctl, Ctl.REPLY_LEN);
+  if (length >= 0) return decoder.decode(replyBuffer.subarray(0, length));
+  const reply = takePortMessage(setup.port, seq, receiveMessageOnPort);
+  if (reply === undefined) throw new GuestCrash('the host woke the guest without a reply');
+  return reply;
+}
+
+/** Sleeps `ms`, or less if the main thread asks for an interrupt (INTERRUPT = 1). */
+function sleep(ms: number): void {
+  const end = performance.now() + ms;
+  for (let left = ms; left > 0 && Atomics.load(ctl, Ctl.INTERRUPT) === 0; left = end - performance.now()) {
+    Atomics.wait(ctl, Ctl.INTERRUPT, 0, left);
+  }
 }
 
 /** The in-memory workspace, used when the session has no host folder. */
@@ -50,8 +71,7 @@ function instantiate(): GuestInstance {
       hostCall,
       // The main thread sets INTERRUPT at the deadline; the guest takes it exactly once.
       poll: () => Atomics.exchange(ctl, Ctl.INTERRUPT, 0) === 1,
-      // Sleeping on the same slot lets the deadline cut a time.sleep short.
-      sleep: (ms) => void Atomics.wait(ctl, Ctl.INTERRUPT, 0, ms),
+      sleep,
       workspace,
       maxOutputBytes: Number.POSITIVE_INFINITY, // set per cell below, from the config
     },
@@ -71,6 +91,7 @@ port.on('message', (msg: ToWorker) => {
     const config = msg.config;
     try {
       guest.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
+      maxCallBytes = config.maxCallBytes;
       quota.limit = config.workspaceLimitBytes;
       applyQuota(workspace, quota);
       if (config.workspaceDir !== undefined) {

@@ -2,10 +2,10 @@
 // workspace. Cells run one at a time; tool calls run on this thread's event loop while
 // the guest waits (session-protocol.ts).
 
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { type ToolRequest, badRequestReply, encodeJson, parseRequest } from './host-calls.js';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { type ToolRequest, badRequestReply, encodeJson, parseRequest, valueTooBig } from './host-calls.js';
 import type { CellError } from './instance.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
 // `any`: each handler takes its own tool's argument type (see tools.d.ts)
@@ -23,9 +23,17 @@ export interface Limits {
   workspaceMb?: number;
   /** How long a cell that ignores its timeout may go on before its session is ended (default 2000). */
   graceMs?: number;
+  /**
+   * Largest request the guest may send, in bytes of JSON: a call's arguments, or the calls
+   * an `asyncio.gather` starts together (default 8 MiB). Checked on the session's own
+   * thread; a bigger one fails with ToolArgumentError and never reaches a handler.
+   */
+  maxCallBytes?: number;
+  /** Largest tool result handed to the guest, in bytes of JSON (default 16 MiB); a bigger one fails the call with ToolResultError. */
+  maxResultBytes?: number;
 }
 
-export const DEFAULT_LIMITS: Required<Limits> = { timeoutMs: 30_000, memoryMb: 256, maxOutputBytes: 1 << 20, workspaceMb: 256, graceMs: 2_000 };
+export const DEFAULT_LIMITS: Required<Limits> = { timeoutMs: 30_000, memoryMb: 256, maxOutputBytes: 1 << 20, workspaceMb: 256, graceMs: 2_000, maxCallBytes: 8 << 20, maxResultBytes: 16 << 20 };
 
 export interface SessionOptions<H extends object = Handlers> {
   handlers?: Partial<H>;
@@ -82,16 +90,19 @@ export class SessionClosedError extends Error {
 export interface WorkerHandle {
   worker: Worker;
   ctl: Int32Array;
-  data: Uint8Array;
-  replyPort: MessagePort;
+  request: Uint8Array;
+  reply: Uint8Array;
+  /** The main thread's end of the bridge port (big requests in, big replies out). */
+  port: MessagePort;
   ready: Promise<void>;
 }
 
-export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'data' | 'replyPort'>, script: URL): WorkerHandle {
-  const ctlBuffer = new SharedArrayBuffer(Ctl.SIZE * 4);
-  const dataBuffer = new SharedArrayBuffer(DATA_BYTES);
+export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply' | 'port'>, script: URL): WorkerHandle {
+  const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
+  const request = new SharedArrayBuffer(DATA_BYTES);
+  const reply = new SharedArrayBuffer(DATA_BYTES);
   const { port1, port2 } = new MessageChannel();
-  const workerData: WorkerSetup = { ...setup, ctl: ctlBuffer, data: dataBuffer, replyPort: port2 };
+  const workerData: WorkerSetup = { ...setup, ctl, request, reply, port: port2 };
   const worker = new Worker(script, { workerData, transferList: [port2] });
   worker.unref();
   const ready = new Promise<void>((resolve, reject) => {
@@ -106,7 +117,7 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'data' | 'replyPort
     worker.once('error', reject);
   });
   ready.catch(() => {}); // observed by whoever takes the worker
-  return { worker, ctl: new Int32Array(ctlBuffer), data: new Uint8Array(dataBuffer), replyPort: port1, ready };
+  return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, ready };
 }
 
 interface Cell {
@@ -118,17 +129,21 @@ interface Cell {
   resolve: (r: RunResult) => void;
   timedOut: boolean;
   timers: NodeJS.Timeout[];
-  /** The blocking request the guest waits on: a `call` in flight, or a parked `wait`. */
-  waiting: { kind: 'call' | 'wait'; token: number; timer?: NodeJS.Timeout } | undefined;
-  /** `start`ed calls that finished, not yet handed to a `wait`. */
-  finished: ({ id: number } & CallReply)[];
+  /** The request the guest is blocked on (its seq): a `call` in flight, or a parked `wait`. */
+  waiting: { kind: 'call' | 'wait'; seq: number; timer?: NodeJS.Timeout } | undefined;
+  /** `start`ed calls that finished, not yet handed to a `wait`: `{"id":N,...reply}` texts. */
+  finished: string[];
 }
+
+/** `{"done":[...]}` from finished calls' texts. */
+const doneReply = (finished: string[]) => `{"done":[${finished.join(',')}]}`;
 
 export class Session {
   private closed: string | undefined;
   private cell: Cell | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private token = 0;
+  /** Seq of the last request taken from the worker (session-protocol.ts). */
+  private lastSeq = 0;
   /** @internal use Guest.createSession */
   constructor(
     private readonly handle: WorkerHandle,
@@ -180,19 +195,28 @@ export class Session {
     });
   }
 
-  /** Parks on REQUEST until the guest calls the host (Atomics.waitAsync: no polling). */
+  /** Parks until the worker publishes a request after the last one taken (Atomics.waitAsync: no polling). */
   private listen(cell: Cell): void {
-    const wait = Atomics.waitAsync(this.handle.ctl, Ctl.REQUEST, 0);
+    const wait = Atomics.waitAsync(this.handle.ctl, Ctl.REQ_SEQ, this.lastSeq);
     if (wait.async) void wait.value.then(() => this.takeRequest(cell));
     else this.takeRequest(cell);
   }
 
   private takeRequest(cell: Cell): void {
     if (this.cell !== cell) return; // woken at the end of its cell
-    if (Atomics.compareExchange(this.handle.ctl, Ctl.REQUEST, 1, 0) === 1) {
-      const length = Atomics.load(this.handle.ctl, Ctl.LENGTH);
-      // length < 0: the request is too big for the buffer and comes as a 'host' message.
-      if (length >= 0) this.onRequest(cell, decoder.decode(this.handle.data.subarray(0, length)));
+    const seq = Atomics.load(this.handle.ctl, Ctl.REQ_SEQ);
+    if (seq !== this.lastSeq) {
+      this.lastSeq = seq;
+      cell.waiting = { kind: 'call', seq };
+      const length = Atomics.load(this.handle.ctl, Ctl.REQ_LEN);
+      const text = length >= 0 ? decoder.decode(this.handle.request.subarray(0, length)) : takePortMessage(this.handle.port, seq, receiveMessageOnPort);
+      try {
+        if (text === undefined) this.reply(seq, badRequestReply('the request did not arrive'));
+        else this.onRequest(cell, seq, text);
+      } catch (err) {
+        // A request this code did not foresee costs that call, never the process.
+        this.reply(seq, badRequestReply(`the host could not read the request: ${(err as Error).message}`));
+      }
     }
     this.listen(cell);
   }
@@ -210,8 +234,8 @@ export class Session {
     cell.timedOut = true;
     const message = this.timeoutMessage();
     const w = cell.waiting;
-    if (w?.kind === 'call') this.reply(encodeJson({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
-    else if (w?.kind === 'wait') this.reply(encodeJson({ timeout: true, message }));
+    if (w?.kind === 'call') this.reply(w.seq, JSON.stringify({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
+    else if (w?.kind === 'wait') this.reply(w.seq, JSON.stringify({ timeout: true, message }));
     else {
       // Running Python: the guest polls this slot; the notify wakes a time.sleep.
       Atomics.store(this.handle.ctl, Ctl.INTERRUPT, 1);
@@ -219,20 +243,26 @@ export class Session {
     }
   }
 
-  /** Hands the guest its reply and wakes it. */
-  private reply(text: string): void {
+  /**
+   * Hands the guest the reply to request `seq` and wakes it, if the guest still waits for
+   * exactly that request; a late reply (the call timed out) or a second one is dropped.
+   */
+  private reply(seq: number, text: string): void {
     const cell = this.cell;
-    if (cell?.waiting?.timer) clearTimeout(cell.waiting.timer);
-    if (cell) cell.waiting = undefined;
-    const { read, written } = encoder.encodeInto(text, this.handle.data);
+    if (!cell || cell.waiting?.seq !== seq) return;
+    if (cell.waiting.timer) clearTimeout(cell.waiting.timer);
+    cell.waiting = undefined;
+    const { ctl, reply, port } = this.handle;
+    // A UTF-16 string of n units is at most 3n UTF-8 bytes: small ones go in the buffer.
+    const { read, written } = text.length * 3 <= reply.length ? encoder.encodeInto(text, reply) : { read: -1, written: 0 };
     if (read === text.length) {
-      Atomics.store(this.handle.ctl, Ctl.LENGTH, written);
+      Atomics.store(ctl, Ctl.REPLY_LEN, written);
     } else {
-      this.handle.replyPort.postMessage(text);
-      Atomics.store(this.handle.ctl, Ctl.LENGTH, -1);
+      port.postMessage({ seq, text }); // before REPLY_SEQ: there when the worker looks
+      Atomics.store(ctl, Ctl.REPLY_LEN, -1);
     }
-    Atomics.store(this.handle.ctl, Ctl.REPLY, 1);
-    Atomics.notify(this.handle.ctl, Ctl.REPLY);
+    Atomics.store(ctl, Ctl.REPLY_SEQ, seq);
+    Atomics.notify(ctl, Ctl.REPLY_SEQ);
   }
 
   private finish(cell: Cell, result: Omit<RunResult, 'toolCalls' | 'stdout' | 'stderr'>): void {
@@ -240,7 +270,7 @@ export class Session {
     for (const t of cell.timers) clearTimeout(t);
     if (cell.waiting?.timer) clearTimeout(cell.waiting.timer);
     this.cell = undefined;
-    Atomics.notify(this.handle.ctl, Ctl.REQUEST); // releases the cell's parked listener
+    Atomics.notify(this.handle.ctl, Ctl.REQ_SEQ); // releases the cell's parked listener
     this.handle.worker.unref();
     cell.resolve({ ...result, stdout: cell.stdout.join(''), stderr: cell.stderr.join(''), toolCalls: cell.toolCalls });
   }
@@ -269,74 +299,58 @@ export class Session {
         this.end(`the guest stopped: ${m.message}`);
         void this.handle.worker.terminate();
         return;
-      case 'host':
-        if (cell) this.onRequest(cell, m.request);
-        else this.reply(badRequestReply('no cell is running'));
-        return;
       default:
         return;
     }
   }
 
-  private onRequest(cell: Cell, text: string): void {
+  private onRequest(cell: Cell, seq: number, text: string): void {
     const r = parseRequest(text);
     const message = this.timeoutMessage();
     switch (r.op) {
       case 'bad':
-        this.reply(badRequestReply(r.message));
+        this.reply(seq, badRequestReply(r.message));
         return;
       case 'call': {
-        if (cell.timedOut) return this.reply(encodeJson({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
-        const token = ++this.token;
-        cell.waiting = { kind: 'call', token };
-        void this.dispatch(cell, r.req).then((reply) => {
-          // Only the call the guest still waits for gets the reply (not one cut off by the timeout).
-          if (this.cell === cell && cell.waiting?.token === token) this.reply(encodeJson(reply));
-        });
+        if (cell.timedOut) return this.reply(seq, JSON.stringify({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
+        void this.dispatch(cell, r.req).then((reply) => this.reply(seq, reply));
         return;
       }
       case 'wait': {
+        cell.waiting = { kind: 'wait', seq };
         for (const s of r.start) {
           void this.dispatch(cell, s.req).then((reply) => {
             if (this.cell !== cell) return;
-            cell.finished.push({ id: s.id, ...reply });
-            if (cell.waiting?.kind === 'wait') this.reply(encodeJson({ done: cell.finished.splice(0) }));
+            cell.finished.push(`{"id":${s.id},${reply.slice(1)}`);
+            if (cell.waiting?.kind === 'wait') this.reply(cell.waiting.seq, doneReply(cell.finished.splice(0)));
           });
         }
-        if (cell.timedOut) return this.reply(encodeJson({ timeout: true, message }));
-        if (cell.finished.length) return this.reply(encodeJson({ done: cell.finished.splice(0) }));
-        const token = ++this.token;
-        cell.waiting = { kind: 'wait', token };
-        if (r.timeoutMs !== null) {
-          cell.waiting.timer = setTimeout(() => {
-            if (cell.waiting?.token === token) this.reply('{"done":[]}');
-          }, r.timeoutMs);
-        }
+        if (cell.timedOut) return this.reply(seq, JSON.stringify({ timeout: true, message }));
+        if (cell.finished.length) return this.reply(seq, doneReply(cell.finished.splice(0)));
+        if (r.timeoutMs !== null) cell.waiting.timer = setTimeout(() => this.reply(seq, '{"done":[]}'), r.timeoutMs);
         return;
       }
     }
   }
 
-  /** Validates, runs the handler, records the call; never throws. */
-  private async dispatch(cell: Cell, req: ToolRequest): Promise<CallReply> {
+  /**
+   * Validates, runs the handler, records the call, and gives the reply's JSON text;
+   * never throws. A result too big or too deep for the guest is refused here, before it
+   * is checked against the outputSchema or serialized (both would recurse or copy it).
+   */
+  private async dispatch(cell: Cell, req: ToolRequest): Promise<string> {
     const start = performance.now();
-    const spec: ToolSpec | undefined = this.tools.get(req.tool, req.namespace);
     let reply: CallReply;
     let warning: string | undefined;
-    if (!spec) {
-      reply = { ok: false, error: { kind: 'tool', type: 'ToolNotFound', message: `no tool named ${JSON.stringify(req.tool)}` } };
-    } else {
-      const handler = (req.namespace !== undefined ? this.handlers[`${req.namespace}.${req.tool}`] : undefined) ?? this.handlers[req.tool];
-      try {
-        this.tools.check(spec, req.args);
-        if (!handler) throw Object.assign(new Error(`the host has no handler for tool ${JSON.stringify(req.tool)}`), { name: 'ToolNotImplemented' });
-        reply = toReply(await handler(req.args), spec);
-      } catch (err) {
-        reply = errorReply(err);
-      }
-      const mismatch = this.outputSchema === 'off' ? undefined : this.tools.checkResult(spec, reply);
-      if (mismatch && this.outputSchema === 'warn') warning = mismatch;
-      else if (mismatch) reply = { ok: false, error: { kind: 'tool', type: 'ToolResultError', message: mismatch } };
+    try {
+      ({ reply, warning } = await this.invoke(req));
+    } catch (err) {
+      reply = errorReply(err); // a stack overflow in a validator, say: that call fails
+    }
+    let text = encodeJson(reply);
+    if (text.length * 3 > this.limits.maxResultBytes && Buffer.byteLength(text) > this.limits.maxResultBytes) {
+      reply = { ok: false, error: { kind: 'tool', type: 'ToolResultError', message: `the result of ${JSON.stringify(req.tool)} is ${(Buffer.byteLength(text) / 1048576).toFixed(1)} MB of JSON, over this session's limit (limits.maxResultBytes)` } };
+      text = JSON.stringify(reply);
     }
     if (warning && this.cell === cell) {
       const line = `[tooliscode: warning: ${warning}]\n`;
@@ -351,6 +365,26 @@ export class Session {
     } catch {
       /* an observer's failure is not the tool's */
     }
-    return reply;
+    return text;
+  }
+
+  private async invoke(req: ToolRequest): Promise<{ reply: CallReply; warning?: string }> {
+    const spec: ToolSpec | undefined = this.tools.get(req.tool, req.namespace);
+    if (!spec) return { reply: { ok: false, error: { kind: 'tool', type: 'ToolNotFound', message: `no tool named ${JSON.stringify(req.tool)}` } } };
+    const handler = (req.namespace !== undefined ? this.handlers[`${req.namespace}.${req.tool}`] : undefined) ?? this.handlers[req.tool];
+    let reply: CallReply;
+    try {
+      this.tools.check(spec, req.args);
+      if (!handler) throw Object.assign(new Error(`the host has no handler for tool ${JSON.stringify(req.tool)}`), { name: 'ToolNotImplemented' });
+      reply = toReply(await handler(req.args), spec);
+    } catch (err) {
+      reply = errorReply(err);
+    }
+    const tooBig = valueTooBig(reply, this.limits.maxResultBytes);
+    if (tooBig) return { reply: { ok: false, error: { kind: 'tool', type: 'ToolResultError', message: `the result of ${spec.pyName}() cannot go to the guest: ${tooBig}` } } };
+    const mismatch = this.outputSchema === 'off' ? undefined : this.tools.checkResult(spec, reply);
+    if (mismatch && this.outputSchema === 'warn') return { reply, warning: mismatch };
+    if (mismatch) return { reply: { ok: false, error: { kind: 'tool', type: 'ToolResultError', message: mismatch } } };
+    return { reply };
   }
 }

@@ -1,0 +1,162 @@
+// The call bridge (session-protocol.ts) under stress: every reply reaches the call that
+// asked for it, whatever wakes the worker, however big the payload, whatever times out.
+// Each call sends its own id and a payload derived from it; the handler echoes both; the
+// cell compares, so a lost, duplicated or crossed reply is counted where it happens.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../compiler/build.js';
+import { type Guest, loadGuest } from './guest.js';
+import type { RunResult, Session } from './session.js';
+import { Ctl, DATA_BYTES } from './session-protocol.js';
+
+const TOOLS = {
+  tools: [
+    { name: 'echo', inputSchema: { type: 'object', properties: { id: { type: 'integer' }, p: { type: 'string' } }, required: ['id', 'p'], additionalProperties: false } },
+    { name: 'late', inputSchema: { type: 'object', properties: { ms: { type: 'number' } }, required: ['ms'] } },
+  ],
+};
+
+/** Answers now, after a microtask, or after a turn of the event loop: replies race with requests in every order. */
+function echo(args: { id: number; p: string }): unknown {
+  switch (args.id % 3) {
+    case 0:
+      return args;
+    case 1:
+      return Promise.resolve(args);
+    default:
+      return new Promise((resolve) => setImmediate(() => resolve(args)));
+  }
+}
+/** Answers after its cell has timed out: a reply that must be dropped, and would cross if it were not. */
+const late = (args: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve({ id: -1, p: 'late' }), args.ms));
+
+// The payload of call `i`: mostly small, some at the edge of the shared buffer (the bridge
+// switches to the port there; in UTF-8 bytes as well, with two-byte characters), some far past it.
+const EDGE = Math.floor(DATA_BYTES / 3); // UTF-16 units that always fit as UTF-8
+const PAYLOAD = `
+def payload(i):
+    k = i % 4999
+    if k == 1: return 'x' * (${DATA_BYTES} + 1000 + i % 7)
+    if k == 2: return 'x' * (${EDGE} - 60 + i % 120)
+    if k == 3: return '\\u00e9' * (${DATA_BYTES >> 1} - 40 + i % 80)
+    if k == 4: return 'x' * (${DATA_BYTES} - 80 + i % 160)
+    return str(i) * (i % 13)
+`;
+
+/** Runs calls for about `budget` s (well inside the cell's time limit) and reports how many and what went wrong. */
+const stressCell = (start: number, budget: number, asyncEvery: number) => `
+import time, asyncio
+async def _batch(ids):
+    return await asyncio.gather(*(tools.aio.echo(id=j, p=payload(j)) for j in ids), return_exceptions=True)
+bad = []
+i = ${start}
+deadline = time.monotonic() + ${budget}
+while time.monotonic() < deadline:
+    if i % ${asyncEvery} == 0:
+        ids = list(range(i, i + 20))
+        for j, r in zip(ids, await _batch(ids)):
+            if r != {'id': j, 'p': payload(j)}: bad.append((j, repr(r)[:120]))
+        i += 20
+    else:
+        try:
+            r = tools.echo(id=i, p=payload(i))
+            if r != {'id': i, 'p': payload(i)}: bad.append((i, repr(r)[:120]))
+        except Exception as e:
+            bad.append((i, type(e).__name__ + ': ' + str(e)[:120]))
+        i += 1
+(i, bad[:5], len(bad))
+`;
+
+// Cells that end in a timeout, each a different moment of the protocol.
+const TIMEOUT_CELLS = [
+  'tools.late(ms=TIMEOUT_MS + 300)', // a call in flight: its reply comes during the next cell
+  'import asyncio\nawait asyncio.gather(*(tools.aio.late(ms=TIMEOUT_MS + 200 + 50 * k) for k in range(5)))', // a parked wait
+  'while True: pass', // running Python: INTERRUPT
+  'import time\ntime.sleep(60)', // sleeping
+];
+
+const TIMEOUT = 3000;
+let guest: Guest;
+const open: Session[] = [];
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tic-bridge-'));
+  writeFileSync(join(dir, 'tools.json'), JSON.stringify(TOOLS));
+  await build({ inputs: [join(dir, 'tools.json')], outDir: join(dir, 'dist'), log: () => {} });
+  guest = await loadGuest(join(dir, 'dist'), { warm: 0 });
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  await guest?.close();
+});
+
+async function session(): Promise<Session> {
+  const s = await guest.createSession({ handlers: { echo, late }, limits: { timeoutMs: TIMEOUT, graceMs: 5000 } });
+  open.push(s);
+  const r = await s.run(`${PAYLOAD}\nTIMEOUT_MS = ${TIMEOUT}`);
+  expect(r.error).toBeUndefined();
+  return s;
+}
+
+/** Calls made and the first bad ones, from a stress cell's value `(next id, bad[:5], len(bad))`. */
+function tally(r: RunResult): { calls: number; bad: string } {
+  if (r.error) throw new Error(r.error.traceback);
+  const m = /^\((\d+), (.*), (\d+)\)$/s.exec(r.value ?? '');
+  if (!m) throw new Error(`unexpected value ${r.value}`);
+  return { calls: Number(m[1]), bad: m[3] === '0' ? '' : `${m[3]} bad replies, first: ${m[2]}` };
+}
+
+/** The handle a test reaches into, to wake the worker when nothing is for it. */
+const ctlOf = (s: Session) => (s as unknown as { handle: { ctl: Int32Array } }).handle.ctl;
+
+describe('the call bridge', () => {
+  it('a wake-up that is not the reply does not end a call (spurious notifies on every slot)', async () => {
+    // Before the sequence numbers, the worker took any return of Atomics.wait as its
+    // reply: this test saw 275 of 20,000 calls fail or cross.
+    const s = await session();
+    const ctl = ctlOf(s);
+    const spam = setInterval(() => {
+      for (let k = 0; k < 50; k++) for (let slot = 0; slot < Ctl.SIZE; slot++) Atomics.notify(ctl, slot);
+    }, 0);
+    try {
+      const { calls, bad } = tally(await s.run(stressCell(0, 1.5, 1_000_000_007)));
+      expect(bad).toBe('');
+      expect(calls).toBeGreaterThan(100);
+    } finally {
+      clearInterval(spam);
+    }
+  });
+
+  it('several sessions, 500,000 calls each, sync and async, payloads up to past the buffer, timeouts between: no reply lost, doubled or crossed', async () => {
+    const sessions = await Promise.all([0, 1, 2].map(() => session()));
+    const CALLS = 500_000;
+    const results = await Promise.all(
+      sessions.map(async (s, n) => {
+        let next = 0;
+        let round = 0;
+        const timeouts: string[] = [];
+        while (next < CALLS) {
+          const { calls, bad } = tally(await s.run(stressCell(next, 1.0, 7 + n)));
+          if (bad) throw new Error(`session ${n}: ${bad}`);
+          next = calls;
+          // Every few rounds a cell times out at a different moment of the protocol.
+          if (++round % 8 === 0) {
+            const t = await s.run(TIMEOUT_CELLS[(round / 8 + n) % TIMEOUT_CELLS.length]!);
+            timeouts.push(t.error?.type ?? 'none');
+          }
+        }
+        return { calls: next, timeouts };
+      }),
+    );
+    for (const r of results) {
+      expect(r.calls).toBeGreaterThanOrEqual(CALLS);
+      expect(r.timeouts.length).toBeGreaterThan(0);
+      expect(new Set(r.timeouts)).toEqual(new Set(['TimeoutError']));
+    }
+    // The sessions still answer, with their state.
+    for (const s of sessions) expect((await s.run('payload(5)')).value).toBe(`'${'5'.repeat(5)}'`);
+  }, 900_000);
+});
