@@ -79,6 +79,7 @@ export class Guest {
         memoryLimitBytes: Math.round(limits.memoryMb * 1024 * 1024),
         maxOutputBytes: limits.maxOutputBytes,
         workspaceLimitBytes: Math.round(limits.workspaceMb * 1024 * 1024),
+        maxCallBytes: limits.maxCallBytes,
         ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
       },
     });
