@@ -37,6 +37,13 @@ export interface CodeModeOptions {
   warm?: LoadOptions['warm'];
 }
 
+/** How one cell is run: its cancel signal and output streams. */
+export interface CellOptions {
+  signal?: AbortSignal;
+  onStdout?: (text: string) => void;
+  onStderr?: (text: string) => void;
+}
+
 export interface ConversationOptions {
   /** Names the conversation (and its workspace folder); a random UUID by default. */
   id?: string;
@@ -150,10 +157,15 @@ export class Conversation {
     return this.codeMode.tool;
   }
 
-  /** Runs one cell in this conversation's session (started on first use, and again after it ended, saying so). */
-  async run(code: string): Promise<RunPythonResult> {
+  /**
+   * Runs one cell in this conversation's session (started on first use, and again after it
+   * ended, saying so). `signal` (a framework's abort signal) cancels the cell: it stops with
+   * KeyboardInterrupt, the session keeps its globals, and the next cell starts at once.
+   * `onStdout`/`onStderr` receive the output as it is printed.
+   */
+  async run(code: string, options: CellOptions = {}): Promise<RunPythonResult> {
     if (this.session.isClosed) throw new ConversationClosedError(`conversation ${this.id} is closed`);
-    const { text, structured } = await this.session.run(code);
+    const { text, structured } = await this.session.run(code, options);
     return { ...structured, text };
   }
 
@@ -161,7 +173,7 @@ export class Conversation {
    * Runs a tool call's input: a JSON string (OpenAI) or an object (Anthropic, AI SDK).
    * Input that is not `{code: string}` becomes a failed result the model can read.
    */
-  async call(input: unknown): Promise<RunPythonResult> {
+  async call(input: unknown, options: CellOptions = {}): Promise<RunPythonResult> {
     let args = input;
     if (typeof input === 'string') {
       try {
@@ -172,7 +184,7 @@ export class Conversation {
     }
     const code = (args as { code?: unknown } | null)?.code;
     if (typeof code !== 'string') return invalid(this.tool.name, `the arguments need "code", a string of Python (got ${JSON.stringify(args)?.slice(0, 80)})`);
-    return this.run(code);
+    return this.run(code, options);
   }
 
   get isClosed(): boolean {

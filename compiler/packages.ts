@@ -244,7 +244,7 @@ export async function userPython(options: UserPythonOptions): Promise<UserPython
   for (const [rel, file] of Object.entries(result.snapshotLib)) lib[rel] = lazyFileBytes(file);
   const image = { ...(await baseImage(options.base.snapshotWasm)), lib };
   const deadline = Date.now() + CHECK_TIMEOUT_MS;
-  const guest = new GuestInstance(image, { poll: () => Date.now() > deadline });
+  const guest = new GuestInstance(image, { poll: () => (Date.now() > deadline ? 1 : 0) });
   const [importCell, setupCell] = checkCells(names);
   const imported = guest.run(importCell);
   if (!imported.ok || imported.value === undefined) fail(inputs.join(', ') || '--preload', `the import check could not run: ${imported.error?.traceback ?? imported.stderr}`);

@@ -25,9 +25,9 @@ function runModule(job: GuestJob): GuestJobResult {
   const deadline = started + job.timeoutMs;
   let timedOut = false;
   const poll = () => {
-    if (Date.now() < deadline) return false;
+    if (Date.now() < deadline) return 0;
     timedOut = true;
-    return true;
+    return 1; // TimeoutError
   };
   const cell = [
     'import sys',

@@ -71,8 +71,8 @@ const noTools: HostCallHandler = syncHostCalls((req) => ({
 export interface GuestOptions {
   /** Answers the SDK's requests (see runtime/host-calls.ts); by default there are no tools. */
   hostCall?: HostCallHandler;
-  /** Asked every few thousand bytecodes: true interrupts the running cell with TimeoutError. */
-  poll?: () => boolean;
+  /** Asked every few thousand bytecodes: 1 interrupts the running cell with TimeoutError, 2 with KeyboardInterrupt (a cancel). */
+  poll?: () => number;
   /** How the guest sleeps (time.sleep, asyncio timers); wake early to interrupt. */
   sleep?: (ms: number) => void;
   /** Cap on the guest's linear memory, in bytes: beyond it Python raises MemoryError. */
@@ -125,7 +125,7 @@ export class GuestInstance {
       stderr: (bytes) => this.emit('stderr', bytes),
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
-    const poll = options.poll ?? (() => false);
+    const poll = options.poll ?? (() => 0);
     const tic = {
       call: (ptr: number, len: number): number => {
         const request = utf8.decode(new Uint8Array(this.exports.memory.buffer, ptr, len));
@@ -138,7 +138,7 @@ export class GuestInstance {
         new Uint8Array(this.exports.memory.buffer, dst, reply.length).set(reply);
         this.pendingReply = undefined;
       },
-      poll: (): number => (poll() ? 1 : 0),
+      poll: (): number => poll(),
     };
     const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
     this.exports = instance.exports as unknown as GuestExports;

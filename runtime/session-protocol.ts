@@ -6,7 +6,7 @@
 //
 //   worker  REQ_LEN, the request buffer, then REQ_SEQ = seq      (publishes request `seq`)
 //   main    REPLY_LEN, the reply buffer, then REPLY_SEQ = seq    (publishes its reply)
-//   main    INTERRUPT = 1 (a timeout); the worker takes it back to 0 (Atomics.exchange)
+//   main    INTERRUPT = 1 (a timeout) or 2 (a cancel); the worker takes it back to 0 (Atomics.exchange)
 //
 // One call, seen from both sides:
 //
@@ -39,7 +39,7 @@ export const Ctl = {
   REQ_SEQ: 0,
   /** Seq of the last reply the main thread published. */
   REPLY_SEQ: 1,
-  /** 1 asks the running cell to stop (a timeout); the guest consumes it. */
+  /** 1 asks the running cell to stop with TimeoutError, 2 with KeyboardInterrupt (a cancel); the guest consumes it. */
   INTERRUPT: 2,
   /** Bytes of the request in the request buffer; -1: it came on the port. */
   REQ_LEN: 3,

@@ -69,8 +69,8 @@ function instantiate(): GuestInstance {
     { module: setup.module, snapshot: setup.snapshot, lib },
     {
       hostCall,
-      // The main thread sets INTERRUPT at the deadline; the guest takes it exactly once.
-      poll: () => Atomics.exchange(ctl, Ctl.INTERRUPT, 0) === 1,
+      // The main thread sets INTERRUPT (1 timeout, 2 cancel); the guest takes it exactly once.
+      poll: () => Atomics.exchange(ctl, Ctl.INTERRUPT, 0),
       sleep,
       workspace,
       maxOutputBytes: Number.POSITIVE_INFINITY, // set per cell below, from the config

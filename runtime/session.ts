@@ -65,6 +65,12 @@ export interface ToolCallEvent extends ToolCallRecord {
 }
 
 export interface RunOptions {
+  /**
+   * Cancels the cell: it gets KeyboardInterrupt (a call in flight fails with it), and the
+   * session and its globals stay; a cell that does not stop within `graceMs` ends the
+   * session. A cell aborted before it started never runs.
+   */
+  signal?: AbortSignal;
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
   onToolCall?: (event: ToolCallEvent) => void;
@@ -127,12 +133,14 @@ interface Cell {
   stderr: string[];
   toolCalls: ToolCallRecord[];
   resolve: (r: RunResult) => void;
-  timedOut: boolean;
+  /** Set once the cell is told to stop: every later call of the cell fails at once with this. */
+  stopping: { kind: 'timeout' | 'cancelled'; message: string } | undefined;
   timers: NodeJS.Timeout[];
   /** The request the guest is blocked on (its seq): a `call` in flight, or a parked `wait`. */
   waiting: { kind: 'call' | 'wait'; seq: number; timer?: NodeJS.Timeout } | undefined;
   /** `start`ed calls that finished, not yet handed to a `wait`: `{"id":N,...reply}` texts. */
   finished: string[];
+  cleanup?: () => void;
 }
 
 /** `{"done":[...]}` from finished calls' texts. */
@@ -160,9 +168,23 @@ export class Session {
 
   /** Runs one cell; cells of a session run one after another, in call order. */
   run(code: string, options: RunOptions = {}): Promise<RunResult> {
-    const next = this.queue.then(() => this.runNow(code, options));
+    const next = this.queue.then(() =>
+      options.signal?.aborted
+        ? { ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } }
+        : this.runNow(code, options),
+    );
     this.queue = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Stops the running cell softly: it gets KeyboardInterrupt (a tool call in flight fails
+   * with it; the handler's late result is dropped), and the session keeps its globals. A
+   * cell that goes on regardless is ended with its session after `graceMs`. No-op between cells.
+   */
+  interrupt(): void {
+    const cell = this.cell;
+    if (cell) this.stop(cell, 'cancelled');
   }
 
   /** Ends the session and its worker. Its workspace folder stays. */
@@ -179,17 +201,16 @@ export class Session {
   private runNow(code: string, options: RunOptions): Promise<RunResult> {
     if (this.closed) return Promise.reject(new SessionClosedError(this.closed));
     return new Promise<RunResult>((resolve) => {
-      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, timedOut: false, timers: [], waiting: undefined, finished: [] };
+      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [] };
       this.cell = cell;
       Atomics.store(this.handle.ctl, Ctl.INTERRUPT, 0);
       this.handle.worker.ref(); // a running cell keeps the process alive
-      cell.timers.push(setTimeout(() => this.timeout(cell), this.limits.timeoutMs));
-      cell.timers.push(
-        setTimeout(() => {
-          this.end(`the cell did not stop within ${this.limits.graceMs} ms after its time limit (stuck in a long C call?); the session was ended`);
-          void this.handle.worker.terminate();
-        }, this.limits.timeoutMs + this.limits.graceMs),
-      );
+      cell.timers.push(setTimeout(() => this.stop(cell, 'timeout'), this.limits.timeoutMs));
+      if (options.signal) {
+        const onAbort = () => this.stop(cell, 'cancelled');
+        options.signal.addEventListener('abort', onAbort, { once: true });
+        cell.cleanup = () => options.signal!.removeEventListener('abort', onAbort);
+      }
       this.listen(cell);
       this.post({ t: 'run', code });
     });
@@ -225,22 +246,41 @@ export class Session {
     this.handle.worker.postMessage(m);
   }
 
-  private timeoutMessage(): string {
-    return `the cell ran past its time limit (${this.limits.timeoutMs} ms) and was interrupted`;
-  }
-
-  private timeout(cell: Cell): void {
-    if (this.cell !== cell) return;
-    cell.timedOut = true;
-    const message = this.timeoutMessage();
+  /**
+   * Tells the cell to stop (its time limit, or a cancel): a call or wait in flight is
+   * answered with the error now, running Python is interrupted at its next poll, a sleep
+   * is woken. After `graceMs` a cell that is still running ends its session.
+   */
+  private stop(cell: Cell, kind: 'timeout' | 'cancelled'): void {
+    if (this.cell !== cell || cell.stopping) return;
+    const message = kind === 'timeout' ? `the cell ran past its time limit (${this.limits.timeoutMs} ms) and was interrupted` : 'the cell was cancelled';
+    cell.stopping = { kind, message };
+    cell.timers.push(
+      setTimeout(() => {
+        const why = kind === 'timeout' ? 'after its time limit' : 'after it was cancelled';
+        this.end(`the cell did not stop within ${this.limits.graceMs} ms ${why} (stuck in a long C call, or catching the interrupt?); the session was ended`);
+        void this.handle.worker.terminate();
+      }, this.limits.graceMs),
+    );
     const w = cell.waiting;
-    if (w?.kind === 'call') this.reply(w.seq, JSON.stringify({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
-    else if (w?.kind === 'wait') this.reply(w.seq, JSON.stringify({ timeout: true, message }));
+    if (w?.kind === 'call') this.reply(w.seq, this.stoppedCall(cell));
+    else if (w?.kind === 'wait') this.reply(w.seq, this.stoppedWait(cell));
     else {
       // Running Python: the guest polls this slot; the notify wakes a time.sleep.
-      Atomics.store(this.handle.ctl, Ctl.INTERRUPT, 1);
+      Atomics.store(this.handle.ctl, Ctl.INTERRUPT, kind === 'timeout' ? 1 : 2);
       Atomics.notify(this.handle.ctl, Ctl.INTERRUPT);
     }
+  }
+
+  /** The reply to a call of a cell told to stop (the guest raises TimeoutError or KeyboardInterrupt). */
+  private stoppedCall(cell: Cell): string {
+    const { kind, message } = cell.stopping!;
+    return JSON.stringify({ ok: false, error: { kind, type: kind === 'timeout' ? 'TimeoutError' : 'KeyboardInterrupt', message } });
+  }
+
+  private stoppedWait(cell: Cell): string {
+    const { kind, message } = cell.stopping!;
+    return JSON.stringify(kind === 'timeout' ? { timeout: true, message } : { cancelled: true, message });
   }
 
   /**
@@ -268,6 +308,7 @@ export class Session {
   private finish(cell: Cell, result: Omit<RunResult, 'toolCalls' | 'stdout' | 'stderr'>): void {
     if (this.cell !== cell) return;
     for (const t of cell.timers) clearTimeout(t);
+    cell.cleanup?.();
     if (cell.waiting?.timer) clearTimeout(cell.waiting.timer);
     this.cell = undefined;
     Atomics.notify(this.handle.ctl, Ctl.REQ_SEQ); // releases the cell's parked listener
@@ -306,13 +347,12 @@ export class Session {
 
   private onRequest(cell: Cell, seq: number, text: string): void {
     const r = parseRequest(text);
-    const message = this.timeoutMessage();
     switch (r.op) {
       case 'bad':
         this.reply(seq, badRequestReply(r.message));
         return;
       case 'call': {
-        if (cell.timedOut) return this.reply(seq, JSON.stringify({ ok: false, error: { kind: 'timeout', type: 'TimeoutError', message } }));
+        if (cell.stopping) return this.reply(seq, this.stoppedCall(cell));
         void this.dispatch(cell, r.req).then((reply) => this.reply(seq, reply));
         return;
       }
@@ -325,7 +365,7 @@ export class Session {
             if (cell.waiting?.kind === 'wait') this.reply(cell.waiting.seq, doneReply(cell.finished.splice(0)));
           });
         }
-        if (cell.timedOut) return this.reply(seq, JSON.stringify({ timeout: true, message }));
+        if (cell.stopping) return this.reply(seq, this.stoppedWait(cell));
         if (cell.finished.length) return this.reply(seq, doneReply(cell.finished.splice(0)));
         if (r.timeoutMs !== null) cell.waiting.timer = setTimeout(() => this.reply(seq, '{"done":[]}'), r.timeoutMs);
         return;

@@ -25,13 +25,21 @@ export function createRunPythonServer(session: () => CodeSession | Promise<CodeS
       },
     ],
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     if (request.params.name !== RUN_PYTHON_TOOL) throw new McpError(ErrorCode.InvalidParams, `no tool named ${JSON.stringify(request.params.name)}; the one tool is ${RUN_PYTHON_TOOL}`);
     const code = request.params.arguments?.code;
     if (typeof code !== 'string') {
       return { content: [{ type: 'text', text: `${RUN_PYTHON_TOOL} takes {"code": "<Python source>"}; "code" ${code === undefined ? 'is missing' : 'must be a string'}` }], isError: true };
     }
-    const { text, structured } = await (await session()).run(code);
+    // The client's notifications/cancelled aborts extra.signal: the cell gets KeyboardInterrupt.
+    // With a progress token, stdout and stderr stream as progress notifications.
+    const token = request.params._meta?.progressToken;
+    let progress = 0;
+    const stream = (text: string) => {
+      if (token === undefined || extra.signal.aborted) return;
+      void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message: text } }).catch(() => {});
+    };
+    const { text, structured } = await (await session()).run(code, { signal: extra.signal, onStdout: stream, onStderr: stream });
     return { content: [{ type: 'text', text }], structuredContent: structured as unknown as Record<string, unknown>, ...(structured.ok ? {} : { isError: true }) };
   });
   return server;

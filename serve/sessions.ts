@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Guest } from '../runtime/guest.js';
 import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js';
-import type { Handlers, Limits, Session } from '../runtime/session.js';
+import type { Handlers, Limits, RunOptions, Session } from '../runtime/session.js';
 
 export interface SessionsOptions {
   guest: Guest;
@@ -64,15 +64,18 @@ export class CodeSession {
     return this.starting;
   }
 
-  /** Runs one cell: the text the model reads and the same as structured content. */
-  async run(code: string): Promise<{ text: string; structured: RunPythonOutput }> {
+  /**
+   * Runs one cell: the text the model reads and the same as structured content. `signal`
+   * cancels it (KeyboardInterrupt; the session stays); `onStdout`/`onStderr` stream its output.
+   */
+  async run(code: string, options: Pick<RunOptions, 'signal' | 'onStdout' | 'onStderr'> = {}): Promise<{ text: string; structured: RunPythonOutput }> {
     if (this.closed) throw new Error(`session ${this.id} is closed`);
     this.busy++;
     this.stopTimer();
     try {
       if (this.session?.isClosed && !this.endedBecause) this.endedBecause = 'the previous session ended';
       const session = await this.warm();
-      const r = await session.run(code);
+      const r = await session.run(code, options);
       const note = this.endedBecause && `${this.endedBecause}; this is a new session: variables and imports were reset${this.workspace ? ', files in /workspace were kept' : ''}`;
       this.endedBecause = undefined;
       if (session.isClosed) this.endedBecause = `the previous session ended: ${r.error?.message ?? 'its guest stopped'}`;

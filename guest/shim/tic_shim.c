@@ -14,7 +14,8 @@
  *   call(req, len) -> n   hand a request to the host; n >= 0 is the reply's length,
  *                         negative is a host failure
  *   reply(dst)            copy the pending reply (n bytes) to dst
- *   poll() -> i32         1 when the host wants the running cell interrupted (timeout);
+ *   poll() -> i32         1 when the host wants the running cell interrupted (timeout),
+ *                         2 when the user cancelled it (KeyboardInterrupt);
  *                         CPython's eval loop calls it every so often (see
  *                         guest/patches/cpython-3.11-interrupt.patch)
  * Two calls instead of one so the guest allocates the reply itself and the host never
@@ -119,17 +120,20 @@ int _Py_tic_poll_countdown = TIC_POLL_INTERVAL;
  * itself runs (formatting the last error, say) is dropped, never raised there. */
 static int in_cell = 0;
 
-static int raise_timeout(void *arg) {
-    (void)arg;
+/* What the host's poll answered: 1 a timeout (TimeoutError), 2 a cancel by the user
+ * (KeyboardInterrupt: the cell stops, the session and its globals stay). */
+static int raise_interrupt(void *arg) {
     if (!in_cell) return 0;
-    PyErr_SetString(PyExc_TimeoutError, "the cell ran past its time limit and was interrupted");
+    if ((intptr_t)arg == 2) PyErr_SetString(PyExc_KeyboardInterrupt, "the cell was cancelled");
+    else PyErr_SetString(PyExc_TimeoutError, "the cell ran past its time limit and was interrupted");
     return -1;
 }
 
 void _Py_tic_poll(void) {
     _Py_tic_poll_countdown = TIC_POLL_INTERVAL;
     if (snapshotting || !Py_IsInitialized()) return;
-    if (tic_host_poll()) Py_AddPendingCall(raise_timeout, NULL);
+    int32_t kind = tic_host_poll();
+    if (kind) Py_AddPendingCall(raise_interrupt, (void *)(intptr_t)kind);
 }
 
 /* ---- memory: a cap on the linear memory, enforced where malloc asks for more ----
@@ -175,18 +179,20 @@ static PyObject *host_in_cell(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
-/* After a sleep: the deadline may have cut it short, and the cell must not go on as if
- * it had slept. Takes the host's interrupt, if any, as TimeoutError right here. */
+/* After a sleep: the deadline or a cancel may have cut it short, and the cell must not go
+ * on as if it had slept. Takes the host's interrupt, if any, and raises it right here. */
 static PyObject *host_check_interrupt(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
-    if (in_cell && tic_host_poll()) return raise_timeout(NULL), NULL;
+    if (!in_cell) Py_RETURN_NONE;
+    int32_t kind = tic_host_poll();
+    if (kind) return raise_interrupt((void *)(intptr_t)kind), NULL;
     Py_RETURN_NONE;
 }
 
 static PyMethodDef host_methods[] = {
     {"call", host_call, METH_O, "Send a request (bytes) to the host, return its reply (bytes)."},
-    {"check_interrupt", host_check_interrupt, METH_NOARGS, "Raise TimeoutError if the host asked to interrupt the cell."},
+    {"check_interrupt", host_check_interrupt, METH_NOARGS, "Raise TimeoutError or KeyboardInterrupt if the host asked to interrupt the cell."},
     {"in_cell", host_in_cell, METH_O, "Whether the cell's own code runs now (interrupts are raised only then)."},
     {NULL, NULL, 0, NULL},
 };

@@ -274,6 +274,8 @@ def _value(reply: dict):
         raise ToolArgumentError(type_, message)
     if kind == "timeout":
         raise TimeoutError(message)
+    if kind == "cancelled":
+        raise KeyboardInterrupt(message)
     raise ToolError(type_, message)
 
 

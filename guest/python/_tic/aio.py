@@ -35,6 +35,8 @@ class HostSelector(selectors.SelectSelector):
         reply = json.loads(_tic_host.call(wait.encode()))
         if reply.get("timeout"):
             raise TimeoutError(reply.get("message", "the cell ran past its time limit"))
+        if reply.get("cancelled"):
+            raise KeyboardInterrupt(reply.get("message", "the cell was cancelled"))
         for done in reply.get("done", ()):
             future = _pending.pop(done.get("id"), None)
             if future is not None and not future.done():
