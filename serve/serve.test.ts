@@ -142,6 +142,24 @@ describe('tic serve over stdio', () => {
     expect(text(await run(client, 'n'))).toBe('41');
   });
 
+  it('streams output as progress notifications; a cancelled call (notifications/cancelled) stops the cell, the next answers at once with the globals', async () => {
+    const chunks: string[] = [];
+    const controller = new AbortController();
+    const pending = client.callTool({ name: 'run_python', arguments: { code: 'import time\nfor i in range(3):\n    print("tick", i, flush=True)\n    time.sleep(0.05)\nwhile True: time.sleep(0.01)' } }, undefined, {
+      signal: controller.signal,
+      onprogress: (p) => {
+        chunks.push(p.message ?? '');
+        if (chunks.join('').includes('tick 2')) controller.abort('the user pressed stop');
+      },
+      timeout: 60_000,
+    });
+    await expect(pending).rejects.toThrow(/pressed stop/);
+    expect(chunks.join('')).toBe('tick 0\ntick 1\ntick 2\n');
+    // The cancelled cell stopped with KeyboardInterrupt; the session, and n, are still there.
+    // Without the cancel it would wait for the cell's 20 s time limit, past this call's own timeout.
+    expect(text(await client.callTool({ name: 'run_python', arguments: { code: 'n' } }, undefined, { timeout: 8000 }))).toBe('41');
+  });
+
   it('an upstream server that dies during a call: a ToolError naming it; the session goes on and the next call restarts it', async () => {
     const pending = run(client, 'try:\n    tools.flaky.hang()\nexcept tools.ToolError as e:\n    print("ToolError:", e)\nn');
     let pids: number[] = [];
