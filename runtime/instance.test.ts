@@ -237,6 +237,13 @@ describe('a value or an error too big to render', () => {
     expect(g.run('x').value).toBe('1');
   });
 
+  it('reports an exception whose traceback cannot be formatted, with its type and message', async () => {
+    const g = await fresh();
+    const r = g.run("class P(Exception):\n    @property\n    def __notes__(self):\n        raise RuntimeError('no notes')\nraise P('m')");
+    expect(r.error).toEqual({ type: '__main__.P', message: 'm', traceback: '__main__.P: m\n(the traceback could not be formatted: RuntimeError)\n' });
+    expect(g.run('2 + 2').value).toBe('4');
+  });
+
   it('reports a value whose __repr__ raises as the error of the cell, and the session goes on', async () => {
     const g = await fresh();
     const r = g.run("class Bad:\n    def __repr__(self):\n        raise KeyError('no repr')\nBad()");
