@@ -277,6 +277,18 @@ describe('a value or an error too big to render', () => {
   });
 });
 
+describe('a guest whose memory is full', () => {
+  it('fails a cell whose source does not fit in, without writing it anywhere, and goes on once memory is freed', async () => {
+    const g = new GuestInstance(await guestImage(), { memoryLimitBytes: 64 << 20 });
+    // Fills the heap to its cap: after this, not even 1 MiB is left in one piece.
+    g.run('x = 1\nxs = []\ntry:\n    while True:\n        xs.append(bytearray(1 << 20))\nexcept MemoryError:\n    pass');
+    const big = `#${'y'.repeat(8 << 20)}\nx`;
+    expect(g.run(big).error?.type).toBe('MemoryError');
+    expect(g.run('del xs\nx').value).toBe('1');
+    expect(g.run(big).value).toBe('1');
+  });
+});
+
 describe('the output cap', () => {
   const capped = async (maxOutputBytes: number) => new GuestInstance(await guestImage(), { maxOutputBytes });
 
