@@ -188,3 +188,126 @@ describe('the guest file system', () => {
     expect(g.run('import os; dict(os.environ)').value).toBe('{}');
   });
 });
+
+describe('a value or an error too big to render', () => {
+  const capped = async (maxOutputBytes: number) => new GuestInstance(await guestImage(), { maxOutputBytes });
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  const marker = (n: number) => `\n[tooliscode: output truncated after ${n} bytes]`;
+
+  it('cuts a 5-million-item value to the cap, and the session keeps its globals', async () => {
+    // The default memory cap of a session: the full repr alone would not fit in it.
+    const g = new GuestInstance(await guestImage(), { maxOutputBytes: 1000, memoryLimitBytes: 256 * 1024 * 1024 });
+    g.run('x = 7\nbig = list(range(5_000_000))');
+    const r = g.run('big');
+    expect(r.ok).toBe(true);
+    // The real repr's start, then the marker; never more than the cap before it.
+    expect(r.value!.endsWith(marker(1000))).toBe(true);
+    const head = r.value!.slice(0, -marker(1000).length);
+    expect(bytes(head)).toBe(1000);
+    expect(head.startsWith('[0, 1, 2, 3, ')).toBe(true);
+    expect(g.run('x, len(big), big[-1]').value).toBe('(7, 5000000, 4999999)');
+  });
+
+  it('cuts a long string, nested containers and a custom repr the same way, at a character boundary', async () => {
+    const g = await capped(10);
+    expect(g.run("'v' * 60_000_000").value).toBe(`'vvvvvvvvv${marker(10)}`);
+    expect(g.run("{'k': [(1, 'ab')] * 100}").value).toBe(`{'k': [(1,${marker(10)}`);
+    expect(g.run("class R:\n    def __repr__(self):\n        return '✓' * 100\nR()").value).toBe(`✓✓✓${marker(10)}`);
+    // Up to the cap, nothing changes.
+    expect(g.run("'abcdefgh'").value).toBe("'abcdefgh'");
+    expect(g.run('l = [1]\nl.append(l)\nl').value).toBe('[1, [...]]');
+  });
+
+  it('caps the message and the traceback of an exception the same way', async () => {
+    const g = await capped(50);
+    const r = g.run("raise ValueError('e' * 10_000_000)");
+    expect(r.error?.type).toBe('ValueError');
+    expect(r.error?.message).toBe(`${'e'.repeat(50)}${marker(50)}`);
+    expect(r.error!.traceback.endsWith(marker(50))).toBe(true);
+    expect(bytes(r.error!.traceback)).toBeLessThanOrEqual(50 + bytes(marker(50)));
+  });
+
+  it('reports an exception whose __str__ raises, and the session goes on', async () => {
+    const g = await fresh();
+    g.run('x = 1');
+    const r = g.run("class Weird(Exception):\n    def __str__(self):\n        raise RuntimeError('no str')\nraise Weird()");
+    expect(r.error?.type).toBe('__main__.Weird');
+    expect(r.error?.message).toBe('<exception str() failed>');
+    expect(r.error?.traceback).toMatch(/raise Weird\(\)/);
+    expect(g.run('x').value).toBe('1');
+  });
+
+  it('reports an exception whose traceback cannot be formatted, with its type and message', async () => {
+    const g = await fresh();
+    const r = g.run("class P(Exception):\n    @property\n    def __notes__(self):\n        raise RuntimeError('no notes')\nraise P('m')");
+    expect(r.error).toEqual({ type: '__main__.P', message: 'm', traceback: '__main__.P: m\n(the traceback could not be formatted: RuntimeError)\n' });
+    expect(g.run('2 + 2').value).toBe('4');
+  });
+
+  it('reports a value whose __repr__ raises as the error of the cell, and the session goes on', async () => {
+    const g = await fresh();
+    const r = g.run("class Bad:\n    def __repr__(self):\n        raise KeyError('no repr')\nBad()");
+    expect(r.error?.type).toBe('KeyError');
+    expect(g.run('1 + 1').value).toBe('2');
+  });
+
+  it('sends text the host can decode: a lone surrogate in a value or message comes back escaped', async () => {
+    const g = await fresh();
+    expect(g.run("class S:\n    def __repr__(self):\n        return 'a\\ud800'\nS()").value).toBe('a\\ud800');
+    expect(g.run("raise ValueError('\\udc80')").error?.message).toBe('\\udc80');
+  });
+
+  it('refuses, unread, a result the guest runtime did not cap, and the session goes on', async () => {
+    const g = await capped(100);
+    g.run('x = 3');
+    // A cell that replaces the runtime's own cell runner: what it returns is not capped.
+    g.run("import _tic\n_run = _tic.run_cell\n_tic.run_cell = lambda s: 'x' * 10_000_000 if s == 'huge' else _run(s)");
+    const r = g.run('huge');
+    expect(r.ok).toBe(false);
+    expect(r.error?.type).toBe('ResultTooLarge');
+    expect(g.run('x').value).toBe('3');
+  });
+
+  it('fails a cell whose runner returns something that is not a result, and the session goes on', async () => {
+    const g = await fresh();
+    g.run("import _tic\n_run = _tic.run_cell\n_tic.run_cell = lambda s: {'bad': '[1]', 'none': None}.get(s, 0) if s in ('bad', 'none') else _run(s)");
+    expect(g.run('bad').error?.type).toBe('MalformedResult');
+    expect(g.run('none').error?.type).toBe('RuntimeError');
+    expect(g.run('2 * 3').value).toBe('6');
+  });
+});
+
+describe('a guest whose memory is full', () => {
+  it('fails a cell whose source does not fit in, without writing it anywhere, and goes on once memory is freed', async () => {
+    const g = new GuestInstance(await guestImage(), { memoryLimitBytes: 64 << 20 });
+    // Fills the heap to its cap: after this, not even 1 MiB is left in one piece.
+    g.run('x = 1\nxs = []\ntry:\n    while True:\n        xs.append(bytearray(1 << 20))\nexcept MemoryError:\n    pass');
+    const big = `#${'y'.repeat(8 << 20)}\nx`;
+    expect(g.run(big).error?.type).toBe('MemoryError');
+    expect(g.run('del xs\nx').value).toBe('1');
+    expect(g.run(big).value).toBe('1');
+  });
+});
+
+describe('the output cap', () => {
+  const capped = async (maxOutputBytes: number) => new GuestInstance(await guestImage(), { maxOutputBytes });
+
+  it('counts UTF-8 bytes and never splits a character', async () => {
+    const g = await capped(7);
+    // '✓' is 3 bytes: two fit in 7, the third would cross the cap.
+    expect(g.run("print('✓✓✓✓')").stdout).toBe('✓✓\n[tooliscode: output truncated after 7 bytes]\n');
+  });
+
+  it('drops a character split across two writes whole, with no replacement character', async () => {
+    const g = await capped(5);
+    const r = g.run("import sys\nb = '✓✓'.encode()\nsys.stdout.buffer.write(b[:4])\nsys.stdout.buffer.flush()\nsys.stdout.buffer.write(b[4:] + b'more')\nsys.stdout.buffer.flush()");
+    expect(r.stdout).toBe('✓\n[tooliscode: output truncated after 5 bytes]\n');
+  });
+
+  it('marks output that fills the cap exactly and goes on, and a cap of 0, once', async () => {
+    expect((await capped(4)).run("print('abc')\nprint('d')").stdout).toBe('abc\n\n[tooliscode: output truncated after 4 bytes]\n');
+    expect((await capped(4)).run("print('abc')").stdout).toBe('abc\n');
+    const zero = (await capped(0)).run("import sys\nprint('a')\nprint('b', file=sys.stderr)\nprint('c')");
+    expect(zero.stdout + zero.stderr).toBe('\n[tooliscode: output truncated after 0 bytes]\n');
+  });
+});

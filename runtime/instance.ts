@@ -77,7 +77,11 @@ export interface GuestOptions {
   sleep?: (ms: number) => void;
   /** Cap on the guest's linear memory, in bytes: beyond it Python raises MemoryError. */
   memoryLimitBytes?: number;
-  /** Cap on each cell's stdout + stderr, in bytes; the rest is dropped after a marker. */
+  /**
+   * Cap on each cell's stdout + stderr, in UTF-8 bytes; the rest is dropped after a marker.
+   * The guest cuts the cell's value, its error message and its traceback to the same cap
+   * (each on its own), before they leave the guest.
+   */
   maxOutputBytes?: number;
   /** The tree mounted at /workspace; a fresh empty one by default. */
   workspace?: DirNode;
@@ -92,6 +96,24 @@ interface GuestExports {
   tic_result_len(): number;
   /** Missing from guests built before memory limits existed. */
   tic_set_memory_limit?(bytes: number): void;
+  /** Missing from guests built before the value and error text were capped. */
+  tic_set_output_limit?(bytes: number): void;
+}
+
+/** The guest's "no cap" for tic_set_output_limit (UINT32_MAX). */
+const NO_OUTPUT_LIMIT = 0xffff_ffff;
+
+/** The marker that ends output cut at the cap; the guest writes the same words after a cut value. */
+export const truncationMarker = (limit: number) => `[tooliscode: output truncated after ${limit} bytes]`;
+
+/**
+ * The longest JSON result the host decodes for a cap of `limit` bytes per part: value,
+ * message and traceback each cut to it (plus the marker), a type name of up to 1 KiB, and
+ * JSON escaping, which can make one byte six (`\u0001`). A longer result is refused unread:
+ * the guest's runtime did not cap it (a cell broke `_tic`, or an old guest).
+ */
+export function maxResultBytes(limit: number): number {
+  return 6 * (3 * (limit + 64) + 1024 + 64) + 1024;
 }
 
 const encoder = new TextEncoder();
@@ -108,12 +130,13 @@ export class GuestInstance {
   /** The session's workspace, mounted at /workspace (in memory for now). */
   readonly workspace: DirNode;
 
-  private maxOutputBytes: number;
+  private maxOutputBytes = Number.POSITIVE_INFINITY;
   private outputBytes = 0;
+  /** The cell's output reached the cap and more came: the rest is dropped, the marker is out. */
+  private truncated = false;
 
   constructor(image: GuestImage, options: GuestOptions = {}) {
     const hostCall = options.hostCall ?? noTools;
-    this.maxOutputBytes = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;
     this.workspace = options.workspace ?? makeDir(false);
     this.wasi = new WasiPreview1({
       // Same order as at snapshot time: the snapshot remembers fd 3 and fd 4.
@@ -150,7 +173,10 @@ export class GuestInstance {
       });
       this.out = { stdout: [], stderr: [] };
     }
-    if (options.memoryLimitBytes !== undefined) this.setLimits({ memoryLimitBytes: options.memoryLimitBytes });
+    this.setLimits({
+      ...(options.memoryLimitBytes !== undefined ? { memoryLimitBytes: options.memoryLimitBytes } : {}),
+      ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
+    });
   }
 
   /** Serves /workspace from `root` from now on (a session's host folder: wasi/hostfs.ts). */
@@ -158,9 +184,17 @@ export class GuestInstance {
     this.wasi.remount('/workspace', root);
   }
 
-  /** Changes the limits of later cells (memory: 0 = none; output: bytes per cell). */
+  /**
+   * Changes the limits of later cells (memory: 0 = none; output: UTF-8 bytes per cell for
+   * stdout + stderr, and per part for the value, the error message and the traceback).
+   */
   setLimits(limits: { memoryLimitBytes?: number; maxOutputBytes?: number }): void {
-    if (limits.maxOutputBytes !== undefined) this.maxOutputBytes = limits.maxOutputBytes;
+    if (limits.maxOutputBytes !== undefined) {
+      if (!(limits.maxOutputBytes >= 0)) throw new RangeError(`maxOutputBytes must be 0 or more, not ${limits.maxOutputBytes}`);
+      this.maxOutputBytes = limits.maxOutputBytes;
+      // An old guest has no guest-side cap: run() still refuses a result over the cap + slack.
+      this.exports.tic_set_output_limit?.(Math.min(Math.floor(limits.maxOutputBytes), NO_OUTPUT_LIMIT));
+    }
     if (limits.memoryLimitBytes !== undefined) {
       if (!this.exports.tic_set_memory_limit) throw new GuestCrash('this guest predates memory limits; run tic build again');
       this.exports.tic_set_memory_limit(Math.min(limits.memoryLimitBytes, 0xffff_0000));
@@ -168,15 +202,25 @@ export class GuestInstance {
   }
 
   private emit(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
-    // The cap is on bytes, counted before decoding, so the host never holds more.
+    // The cap is on UTF-8 bytes, counted before decoding, so the host never holds more.
+    if (this.truncated || bytes.length === 0) return;
     const room = this.maxOutputBytes - this.outputBytes;
-    if (room <= 0) return;
-    const kept = bytes.length > room ? bytes.subarray(0, room) : bytes;
-    this.outputBytes += kept.length;
-    this.push(stream, this.decoders[stream].decode(kept, { stream: true }));
-    if (kept !== bytes) {
-      this.push(stream, `${this.decoders[stream].decode()}\n[tooliscode: output truncated after ${this.maxOutputBytes} bytes]\n`);
+    if (bytes.length <= room) {
+      this.outputBytes += bytes.length;
+      this.push(stream, this.decoders[stream].decode(bytes, { stream: true }));
+      return;
     }
+    // Over the cap (also when it was reached exactly before, or is 0): cut before the
+    // character the cap falls in, never through it, and say so once.
+    let cut = Math.max(0, Math.floor(room));
+    while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+    this.truncated = true;
+    this.outputBytes += cut;
+    const kept = this.decoders[stream].decode(bytes.subarray(0, cut), { stream: true });
+    // A new decoder drops the start of a character an earlier write began and this one
+    // would have ended: it is past the cap (flushing it would add a U+FFFD).
+    this.decoders[stream] = new TextDecoder();
+    this.push(stream, `${kept}\n${truncationMarker(this.maxOutputBytes)}\n`);
   }
 
   private push(stream: 'stdout' | 'stderr', text: string): void {
@@ -208,21 +252,59 @@ export class GuestInstance {
     this.hooks = hooks;
     this.out = { stdout: [], stderr: [] };
     this.outputBytes = 0;
+    this.truncated = false;
     try {
       const raw = this.guarded(() => {
         const src = encoder.encode(code);
         const ptr = this.exports.tic_alloc(src.length);
+        // malloc failed (the cell before filled the memory cap): writing at 0 would corrupt the guest.
+        if (ptr === 0) return undefined;
         new Uint8Array(this.exports.memory.buffer, ptr, src.length).set(src);
         const resultPtr = this.exports.tic_run(ptr, src.length);
         this.exports.tic_free(ptr);
         if (resultPtr === 0) throw new GuestCrash(`the guest runtime failed:\n${this.out.stderr.join('')}`);
-        return utf8.decode(new Uint8Array(this.exports.memory.buffer, resultPtr, this.exports.tic_result_len()));
+        const length = this.exports.tic_result_len();
+        // Last line of defence: a result the guest did not cap is refused, never decoded.
+        if (length > maxResultBytes(this.maxOutputBytes)) return { length };
+        return utf8.decode(new Uint8Array(this.exports.memory.buffer, resultPtr, length));
       });
-      const result = JSON.parse(raw) as Omit<CellResult, 'stdout' | 'stderr'>;
+      const result = readResult(raw, this.maxOutputBytes);
       this.flushDecoders();
       return { ...result, stdout: this.out.stdout.join(''), stderr: this.out.stderr.join('') };
     } finally {
       this.hooks = {};
     }
   }
+}
+
+const failure = (type: string, message: string): Omit<CellResult, 'stdout' | 'stderr'> => ({ ok: false, error: { type, message, traceback: '' } });
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/**
+ * The guest's JSON result, checked: the guest is not trusted to keep to its format, and a
+ * result that breaks it fails the cell (the session goes on), never the host.
+ */
+function readResult(raw: string | { length: number } | undefined, limit: number): Omit<CellResult, 'stdout' | 'stderr'> {
+  if (raw === undefined) return failure('MemoryError', "the guest has no memory left for the cell's source; free some (del) or restart the session");
+  if (typeof raw !== 'string') {
+    return failure('ResultTooLarge', `the cell's result was ${raw.length} bytes, over what the output cap of ${limit} bytes allows; it was dropped`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return failure('MalformedResult', 'the guest runtime returned a result that is not JSON');
+  }
+  const r = parsed as { ok?: unknown; value?: unknown; error?: { type?: unknown; message?: unknown; traceback?: unknown } | null };
+  if (typeof parsed !== 'object' || parsed === null || typeof r.ok !== 'boolean') return failure('MalformedResult', 'the guest runtime returned a result without "ok"');
+  if (r.ok) {
+    if (r.value !== undefined && !isString(r.value)) return failure('MalformedResult', 'the guest runtime returned a value that is not a string');
+    return r.value === undefined ? { ok: true } : { ok: true, value: r.value };
+  }
+  const e = r.error;
+  if (typeof e !== 'object' || e === null || !isString(e.type) || !isString(e.message) || !isString(e.traceback)) {
+    return failure('MalformedResult', 'the guest runtime returned an error without type, message and traceback');
+  }
+  return { ok: false, error: { type: e.type, message: e.message, traceback: e.traceback } };
 }

@@ -25,6 +25,42 @@ describe('argument checks', () => {
   });
 });
 
+describe('a $ref the checker cannot resolve', () => {
+  const n = { type: 'integer' };
+  it.each([
+    ['external', { $ref: 'https://example.com/schema.json' }],
+    ['dangling', { $ref: '#/$defs/Missing' }],
+    ['to a missing anchor', { $ref: '#nowhere' }],
+  ])('%s: checks nothing there, and every other argument still', (_kind, ref) => {
+    const t = tool({ inputSchema: { type: 'object', properties: { n, x: ref } } });
+    const table = new ToolTable([t]);
+    expect(() => table.check(t, { n: 'not a number' })).toThrow('t(): argument "n" must be integer');
+    expect(() => table.check(t, { n: 1, x: { anything: [1] } })).not.toThrow();
+  });
+
+  it('keeps the refs it can resolve: pointers, anchors, and the root $id in front', () => {
+    const schema = {
+      $id: 'https://example.com/root.json',
+      type: 'object',
+      $defs: { Pos: { type: 'integer', minimum: 1 }, Named: { $anchor: 'named', type: 'string' } },
+      properties: { a: { $ref: '#/$defs/Pos' }, b: { $ref: '#named' }, c: { $ref: 'https://example.com/root.json#/$defs/Pos' }, d: { $ref: '#' } },
+    };
+    const t = tool({ inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema } });
+    const table = new ToolTable([t]);
+    expect(() => table.check(t, { a: 0 })).toThrow(/argument "a" must be >= 1/);
+    expect(() => table.check(t, { b: 5 })).toThrow(/argument "b" must be string/);
+    expect(() => table.check(t, { c: 0 })).toThrow(/argument "c" must be >= 1/);
+    expect(() => table.check(t, { d: { a: 0 } })).toThrow(/argument "d"\.a must be >= 1/);
+  });
+
+  it('leaves data alone: a "$ref" key inside const or enum is a value, not a reference', () => {
+    const t = tool({ inputSchema: { type: 'object', properties: { k: { const: { $ref: '#/nowhere' } }, n } } });
+    const table = new ToolTable([t]);
+    expect(() => table.check(t, { k: { $ref: '#/nowhere' } })).not.toThrow();
+    expect(() => table.check(t, { k: {} })).toThrow(/argument "k" must be/);
+  });
+});
+
 describe('output schema checks', () => {
   const out = tool({
     pyName: 'list_items',

@@ -44,10 +44,76 @@ export class ToolArgumentError extends Error {
 function compileValidator(schema: Record<string, unknown>): ValidateFunction | undefined {
   const { ajv, schema: rest } = ajvFor(schema);
   try {
-    return ajv.compile(rest);
+    return ajv.compile(withoutUnresolvableRefs(rest, typeof schema.$id === 'string' ? schema.$id : undefined));
   } catch {
     return undefined; // tic build accepted it; a schema ajv cannot compile is not checked
   }
+}
+
+// Keywords whose values are data, not schemas: a `$ref` key inside them is not a reference.
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The node at a JSON pointer (`/a/0/b`, URI-encoded as in a `$ref`), or undefined. */
+function atPointer(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    let key: string;
+    try {
+      key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    } catch {
+      return undefined;
+    }
+    if (Array.isArray(node) && /^\d+$/.test(key)) node = node[Number(key)];
+    else if (isRecord(node) && Object.hasOwn(node, key)) node = node[key];
+    else return undefined;
+  }
+  return node;
+}
+
+/**
+ * The schema with every `$ref` this schema cannot resolve by itself (an external URL, a
+ * pointer to nothing) dropped, as if it were `true`: ajv refuses to compile a schema with
+ * one, and then no argument of the tool would be checked. tic build types such a value
+ * as Any too. Resolvable: `#`, a JSON pointer into the schema, an `$anchor`/`$id` it
+ * declares, or the same with the root's `$id` in front.
+ */
+export function withoutUnresolvableRefs(schema: Record<string, unknown>, rootId?: string): Record<string, unknown> {
+  const names = new Set<string>();
+  const collect = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(collect);
+    if (!isRecord(node)) return;
+    for (const key of ['$id', '$anchor', '$dynamicAnchor', '$recursiveAnchor']) {
+      const v = node[key];
+      if (typeof v === 'string') names.add(key === '$id' ? v : `#${v}`);
+    }
+    for (const [k, v] of Object.entries(node)) if (!DATA_KEYWORDS.has(k)) collect(v);
+  };
+  collect(schema);
+  const base = rootId?.replace(/#.*$/, '');
+  // ajvFor drops the root's $id, so a ref through it is made local; undefined: unresolvable.
+  const resolve = (ref: string): string | undefined => {
+    const local = base && ref.startsWith(base) ? ref.slice(base.length) || '#' : ref;
+    if (local === '#') return local;
+    if (local.startsWith('#/')) return atPointer(schema, local.slice(1)) !== undefined ? local : undefined;
+    return names.has(local) || names.has(local.replace(/#$/, '')) ? local : undefined;
+  };
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (!isRecord(node)) return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') {
+        const ref = resolve(v);
+        if (ref !== undefined) out[k] = ref;
+        continue;
+      }
+      out[k] = DATA_KEYWORDS.has(k) ? v : rewrite(v);
+    }
+    return out;
+  };
+  return rewrite(schema) as Record<string, unknown>;
 }
 
 const segments = (pointer: string) =>

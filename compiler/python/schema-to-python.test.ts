@@ -37,6 +37,10 @@ describe('JSON Schema -> Python types', () => {
     [{ type: 'array' }, 'list[Any]'],
     [{ type: 'array', items: [{ type: 'string' }, { type: 'integer' }] }, 'list[str | int]'],
     [{ type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }] }, 'list[str | int]'],
+    // The schema of the items after the prefix is part of the type.
+    [{ type: 'array', prefixItems: [{ type: 'string' }], items: { type: 'boolean' } }, 'list[str | bool]'],
+    [{ type: 'array', items: [{ type: 'string' }], additionalItems: { type: 'integer' } }, 'list[str | int]'],
+    [{ type: 'array', prefixItems: [{ type: 'string' }], items: false }, 'list[str]'],
     [{ type: 'object' }, 'dict[str, Any]'],
     [{ type: 'object', additionalProperties: { type: 'integer' } }, 'dict[str, int]'],
     [{ anyOf: [{ type: 'string' }, { type: 'integer' }] }, 'str | int'],

@@ -302,10 +302,16 @@ export class PythonTypes {
     const tuple = Array.isArray(s.prefixItems) ? s.prefixItems : Array.isArray(s.items) ? s.items : undefined;
     if (tuple) {
       const key = Array.isArray(s.prefixItems) ? 'prefixItems' : 'items';
-      return {
-        kind: 'list',
-        item: union(tuple.map((t, i) => this.convert(t, { ...ctx, path: child(child(ctx.path, key), i), pointer: `${ctx.pointer}/${key}/${i}`, hint: `${ctx.hint}Item${i + 1}`, short: undefined }))),
-      };
+      const types = tuple.map((t, i) => this.convert(t, { ...ctx, path: child(child(ctx.path, key), i), pointer: `${ctx.pointer}/${key}/${i}`, hint: `${ctx.hint}Item${i + 1}`, short: undefined }));
+      // The schema of the items after the prefix: `items` beside `prefixItems` (2020-12),
+      // `additionalItems` beside an `items` array (draft-07). Absent or `true`, any item is
+      // allowed after the prefix; the type keeps to the prefix, as before, rather than Any.
+      const restKey = key === 'prefixItems' ? 'items' : 'additionalItems';
+      const rest = s[restKey];
+      if (isObject(rest)) {
+        types.push(this.convert(rest, { ...ctx, path: child(ctx.path, restKey), pointer: `${ctx.pointer}/${restKey}`, hint: `${ctx.hint}Item`, short: undefined }));
+      }
+      return { kind: 'list', item: union(types) };
     }
     const itemCtx: Ctx = { ...ctx, path: child(ctx.path, 'items'), pointer: `${ctx.pointer}/items`, hint: `${ctx.hint}Item` };
     if (ctx.short) itemCtx.short = singular(ctx.short);

@@ -9,6 +9,7 @@
  *   tic_alloc/free   guest memory for the host to write a cell's source into
  *   tic_run          run one cell; returns a pointer to its JSON result, whose length
  *                    tic_result_len() gives (valid until the next tic_run)
+ *   tic_set_memory_limit / tic_set_output_limit   the session's caps (see below)
  *
  * Imports (module "tic"):
  *   call(req, len) -> n   hand a request to the host; n >= 0 is the reply's length,
@@ -154,6 +155,14 @@ void *__wrap_sbrk(intptr_t increment) {
 
 TIC_EXPORT("tic_set_memory_limit") void tic_set_memory_limit(uint32_t bytes) { memory_limit = bytes; }
 
+/* ---- the cap on a cell's value and error text, in UTF-8 bytes per part ----
+ * _tic cuts the value's repr, the error message and the traceback to it before they are
+ * ever built in full, so a huge value never reaches the host (nor fails the session).
+ * UINT32_MAX (the default) means no cap. */
+static uint32_t output_limit = UINT32_MAX;
+
+TIC_EXPORT("tic_set_output_limit") void tic_set_output_limit(uint32_t bytes) { output_limit = bytes; }
+
 /* ---- _tic_host: the builtin module the Python side (_tic) calls ---- */
 
 static PyObject *host_call(PyObject *self, PyObject *arg) {
@@ -190,10 +199,18 @@ static PyObject *host_check_interrupt(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+static PyObject *host_output_limit(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    if (output_limit == UINT32_MAX) Py_RETURN_NONE;
+    return PyLong_FromUnsignedLong(output_limit);
+}
+
 static PyMethodDef host_methods[] = {
     {"call", host_call, METH_O, "Send a request (bytes) to the host, return its reply (bytes)."},
     {"check_interrupt", host_check_interrupt, METH_NOARGS, "Raise TimeoutError or KeyboardInterrupt if the host asked to interrupt the cell."},
     {"in_cell", host_in_cell, METH_O, "Whether the cell's own code runs now (interrupts are raised only then)."},
+    {"output_limit", host_output_limit, METH_NOARGS, "The cap in bytes on a cell's value and error text (None: no cap)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -274,27 +291,34 @@ TIC_EXPORT("tic_free") void tic_free(void *ptr) { free(ptr); }
 
 TIC_EXPORT("tic_result_len") uint32_t tic_result_len(void) { return (uint32_t)last_result_len; }
 
+/* What tic_run returns when run_cell itself failed (a cell that broke _tic, or memory so
+ * short that even the source could not be decoded): an error result, not a dead session. */
+static const char runtime_failed[] =
+    "{\"ok\": false, \"error\": {\"type\": \"RuntimeError\", \"message\": "
+    "\"the guest runtime could not run the cell (see stderr); the session goes on\", \"traceback\": \"\"}}";
+
+static const char *failed_result(void) {
+    PyErr_Print();
+    Py_CLEAR(last_result);
+    last_result_len = (Py_ssize_t)(sizeof runtime_failed - 1);
+    return runtime_failed;
+}
+
 TIC_EXPORT("tic_run") const char *tic_run(const char *src, uint32_t len) {
     Py_CLEAR(last_result);
     last_result_len = 0;
     if (tic_module == NULL) return NULL;
     PyObject *code = PyUnicode_DecodeUTF8(src, (Py_ssize_t)len, "replace");
-    if (code == NULL) {
-        PyErr_Print();
-        return NULL;
-    }
+    if (code == NULL) return failed_result();
     last_result = PyObject_CallMethod(tic_module, "run_cell", "O", code);
     Py_DECREF(code);
-    if (last_result == NULL) {
-        /* run_cell catches everything the cell raises: reaching here is a runtime bug. */
-        PyErr_Print();
-        return NULL;
+    /* run_cell never raises and returns a str; anything else is a cell that replaced it. */
+    if (last_result == NULL) return failed_result();
+    if (!PyUnicode_Check(last_result)) {
+        PyErr_SetString(PyExc_TypeError, "_tic.run_cell did not return a str");
+        return failed_result();
     }
     const char *utf8 = PyUnicode_AsUTF8AndSize(last_result, &last_result_len);
-    if (utf8 == NULL) {
-        PyErr_Print();
-        Py_CLEAR(last_result);
-        return NULL;
-    }
+    if (utf8 == NULL) return failed_result();
     return utf8;
 }

@@ -4,6 +4,8 @@ The C shim calls `_init()` once (at snapshot time) and `run_cell(source)` per ce
 A cell's result goes back to the host as one JSON object:
     {"ok": true, "value": "<repr of the last expression>"}   (value only if not None)
     {"ok": false, "error": {"type", "message", "traceback"}}
+The value, the message and the traceback are each cut to the session's output cap
+(`_tic_host.output_limit()`, UTF-8 bytes) with the host's truncation marker.
 """
 
 import ast
@@ -149,12 +151,181 @@ def _hide_runtime_frames(te: traceback.TracebackException) -> None:
         te = te.__cause__ or te.__context__
 
 
-def _describe(exc: BaseException) -> dict:
-    cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    formatted = traceback.TracebackException(cls, exc, _user_traceback(exc), compact=True)
-    _hide_runtime_frames(formatted)
-    return {"type": name, "message": str(exc), "traceback": "".join(formatted.format())}
+# What an error's type name may take, whatever the cap: a class may be named by a cell.
+_TYPE_NAME_BYTES = 1024
+
+
+def _marker(limit: int) -> str:
+    # The same words as the host's marker on stdout (runtime/instance.ts emit).
+    return f"\n[tooliscode: output truncated after {limit} bytes]"
+
+
+def _cap(text: str, limit) -> str:
+    """`text` as valid UTF-8 (a lone surrogate becomes `\\udc80`, which the host can read)
+    cut to `limit` bytes at a character boundary, with the marker when cut. Copies at most
+    `limit` + 1 characters of a long text, so a huge one costs no second copy."""
+    head = text if limit is None else text[: limit + 1]
+    data = head.encode("utf-8", "backslashreplace")
+    if limit is None or (len(data) <= limit and len(head) == len(text)):
+        return data.decode("utf-8")
+    # "ignore" drops only the bytes of the one character the cut went through.
+    return data[:limit].decode("utf-8", "ignore") + _marker(limit)
+
+
+class _Full(Exception):
+    """The rendered text has passed its budget: the rest is never computed."""
+
+
+class _Writer:
+    __slots__ = ("parts", "room")
+
+    def __init__(self, limit: int):
+        self.parts: list = []
+        self.room = limit + 1  # one character past the cap tells _cap that it was cut
+
+    def write(self, text: str) -> None:
+        if len(text) >= self.room:
+            self.parts.append(text[: self.room])
+            raise _Full
+        self.parts.append(text)
+        self.room -= len(text)
+
+
+def _quoted_prefix(value, room: int) -> str:
+    """The first `room` + 1 characters (or more) of repr() of a long str or bytes, without
+    building the whole repr: the repr of a slice, with the quotes the whole one would use."""
+    piece = repr(value[: room + 1])
+    q1, q2 = ("'", '"') if type(value) is str else (b"'", b'"')
+    prefix = "" if type(value) is str else "b"
+    whole_double = q1 in value and q2 not in value  # how repr() chooses its quotes
+    piece_double = piece[len(prefix)] == '"'
+    if whole_double == piece_double:
+        return piece
+    inner = piece[len(prefix) + 1 : -1]
+    if whole_double:  # the slice has no ' (so no escaped one) and no "
+        return f'{prefix}"{inner}"'
+    return prefix + "'" + inner.replace("'", "\\'") + "'"
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _write_repr(value, out: _Writer, active: set) -> None:
+    """Writes repr(value) to `out` (which stops it at its budget). The builtin containers
+    and strings are written piece by piece, so a value of millions of items costs only the
+    budget; anything else (a class's own __repr__ included) is repr() as usual."""
+    kind = type(value)
+    if kind is str or kind is bytes:
+        out.write(repr(value) if len(value) < out.room else _quoted_prefix(value, out.room))
+        return
+    if kind not in _CONTAINERS:
+        out.write(repr(value))
+        return
+    if not value:
+        out.write(repr(value))
+        return
+    if id(value) in active:  # a container inside itself: as repr() writes it
+        out.write("[...]" if kind is list else "{...}" if kind is dict else "(...)" if kind is tuple else f"{kind.__name__}(...)")
+        return
+    active.add(id(value))
+    try:
+        if kind is frozenset:
+            out.write("frozenset(")
+        out.write("[" if kind is list else "(" if kind is tuple else "{")
+        first = True
+        if kind is dict:
+            for key, item in value.items():
+                if not first:
+                    out.write(", ")
+                first = False
+                _write_repr(key, out, active)
+                out.write(": ")
+                _write_repr(item, out, active)
+        elif kind is list or kind is tuple:
+            _write_items(value, out, active)
+        else:
+            for item in value:
+                if not first:
+                    out.write(", ")
+                first = False
+                _write_repr(item, out, active)
+        if kind is tuple and len(value) == 1:
+            out.write(",")
+        out.write("]" if kind is list else ")" if kind is tuple else "}")
+        if kind is frozenset:
+            out.write(")")
+    finally:
+        active.discard(id(value))
+
+
+# Items whose repr is short and never calls a cell's code: a run of them is written by one
+# repr() of a slice, at C speed (a flat list of a million numbers is the common big value).
+_FLAT = frozenset((int, float, bool, type(None)))
+_CHUNK = 256
+
+
+def _write_items(items, out: _Writer, active: set) -> None:
+    for start in range(0, len(items), _CHUNK):
+        if start:
+            out.write(", ")
+        chunk = items[start : start + _CHUNK]
+        if set(map(type, chunk)) <= _FLAT:
+            out.write(repr(list(chunk))[1:-1])
+            continue
+        for i, item in enumerate(chunk):
+            if i:
+                out.write(", ")
+            _write_repr(item, out, active)
+
+
+def _render(value, limit) -> str:
+    """repr(value), cut to `limit` bytes with the marker."""
+    if limit is None:
+        return _cap(repr(value), None)
+    out = _Writer(limit)
+    try:
+        _write_repr(value, out, set())
+    except _Full:
+        pass
+    return _cap("".join(out.parts), limit)
+
+
+def _join_capped(lines, limit) -> str:
+    """The lines of a formatted traceback, joined and cut; stops reading them at the cap."""
+    if limit is None:
+        return _cap("".join(lines), None)
+    out = _Writer(limit)
+    try:
+        for line in lines:
+            out.write(line)
+    except _Full:
+        pass
+    return _cap("".join(out.parts), limit)
+
+
+def _type_name(exc: BaseException) -> str:
+    try:
+        cls = type(exc)
+        name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        return _cap(str(name), _TYPE_NAME_BYTES)
+    except BaseException:  # noqa: BLE001 - a metaclass may make even the name fail
+        return "BaseException"
+
+
+def _describe(exc: BaseException, limit) -> dict:
+    """The error as the host gets it; never raises, whatever the exception's __str__ does."""
+    name = _type_name(exc)
+    try:
+        message = _cap(str(exc), limit)
+    except BaseException:  # noqa: BLE001 - the words of traceback.py for the same case
+        message = _cap("<exception str() failed>", limit)
+    try:
+        formatted = traceback.TracebackException(type(exc), exc, _user_traceback(exc), compact=True)
+        _hide_runtime_frames(formatted)
+        text = _join_capped(formatted.format(), limit)
+    except BaseException as failure:  # noqa: BLE001 - a cell's exception can break formatting
+        text = _cap(f"{name}: {message}\n(the traceback could not be formatted: {type(failure).__name__})\n", limit)
+    return {"type": name, "message": message, "traceback": text}
 
 
 def _flush() -> None:
@@ -185,7 +356,35 @@ def _execute(code):
     return result
 
 
+# Bound now: a cell may replace json.dumps, and the result must still go out.
+_dumps = json.dumps
+# What run_cell returns when even building a small result fails (memory exhausted): a
+# constant, so returning it allocates nothing.
+_UNRENDERABLE = (
+    '{"ok": false, "error": {"type": "MemoryError", "message": "the cell\'s result could not be'
+    ' rendered (out of memory); the session goes on", "traceback": ""}}'
+)
+
+
 def run_cell(source: str) -> str:
+    """Runs one cell; returns its result as JSON. Never raises: whatever the cell did, the
+    session (its globals) goes on."""
+    failed = None
+    try:
+        return _run_cell(source)
+    except BaseException as exc:  # noqa: BLE001 - a failure here would end the session
+        failed = exc.__class__
+    # Out of the except block: the failure's frames (and what they held) are freed.
+    try:
+        _tic_host.in_cell(False)
+        name = failed.__name__ if isinstance(failed.__name__, str) else "Exception"
+        message = "the cell's result could not be rendered; the session goes on"
+        return _dumps({"ok": False, "error": {"type": name[:100], "message": message, "traceback": ""}})
+    except BaseException:  # noqa: BLE001
+        return _UNRENDERABLE
+
+
+def _run_cell(source: str) -> str:
     global _cell_count
     if _cell_count == 0:
         _start_session()
@@ -196,6 +395,7 @@ def run_cell(source: str) -> str:
     filename = f"{_CELL_PREFIX}{_cell_count}>"
     # Register the source so tracebacks can quote the cell's lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    limit = _tic_host.output_limit()
     result: dict = {"ok": True}
     try:
         _tic_host.in_cell(True)
@@ -206,14 +406,15 @@ def run_cell(source: str) -> str:
             value = _execute(compile(last, filename, "eval", _TOP_LEVEL_AWAIT))
             if value is not None:
                 builtins._ = value  # like the REPL: `_` is the last value
-                result["value"] = repr(value)
+                # Still in the cell: a slow __repr__ is interrupted by the timeout.
+                result["value"] = _render(value, limit)
     except BaseException as exc:  # noqa: BLE001 - everything a cell raises goes back to the host
         _tic_host.in_cell(False)
-        result = {"ok": False, "error": _describe(exc)}
+        result = {"ok": False, "error": _describe(exc, limit)}
     finally:
         _tic_host.in_cell(False)
         _flush()
-    return json.dumps(result, ensure_ascii=False)
+    return _dumps(result, ensure_ascii=False)
 
 
 class ToolError(Exception):

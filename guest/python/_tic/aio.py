@@ -61,6 +61,16 @@ class WasiEventLoop(asyncio.SelectorEventLoop):
 class WasiEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
     _loop_factory = WasiEventLoop
 
+    def get_event_loop(self):
+        """The current loop, else the session's one loop: a task a cell creates without
+        awaiting (`asyncio.ensure_future`) lands on the loop that later cells' top-level
+        awaits run, even after an `asyncio.run` has come and gone."""
+        loop = self._local._loop
+        if loop is None or loop.is_closed():
+            loop = session_loop()
+            self.set_event_loop(loop)
+        return loop
+
 
 def install() -> None:
     asyncio.set_event_loop_policy(WasiEventLoopPolicy())
@@ -96,10 +106,15 @@ async def host_call(request: str):
 _loop = None
 
 
-def run(awaitable):
-    """Runs a cell's top-level awaits on the session's one loop (tasks outlive the cell)."""
+def session_loop():
+    """The session's event loop, made on first use (and again if a cell closed it)."""
     global _loop
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(_loop)
-    return _loop.run_until_complete(awaitable)
+    return _loop
+
+
+def run(awaitable):
+    """Runs a cell's top-level awaits on the current loop, by default the session's one
+    loop: tasks outlive the cell, and a later cell can await them."""
+    return asyncio.get_event_loop_policy().get_event_loop().run_until_complete(awaitable)
