@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGuestDir } from '../test-setup/session.js';
 import { aiSdkTool } from './ai-sdk.js';
 import { anthropicTool } from './anthropic.js';
-import { type CodeMode, codeMode, ConversationClosedError } from './code-mode.js';
+import { type CodeMode, codeMode, ConversationClosedError, type RunPythonResult } from './code-mode.js';
 import { openaiChatTool, openaiResponsesTool } from './openai.js';
 import { openaiAgentsTool } from './openai-agents.js';
 import { importPeer, MissingPeerError } from './peer.js';
@@ -196,18 +196,74 @@ describe('framework shapes', () => {
     await c.close();
   });
 
-  it('Vercel AI SDK: execute gives the structured result, the model reads the text', async () => {
+  it('Vercel AI SDK: execute streams preliminary results and ends with the structured result; the model reads the text', async () => {
     const c = cm.conversation();
     const t = await aiSdkTool(c);
     expect(t.description).toBe(cm.prompt);
     const options = { toolCallId: 't1', messages: [], context: {} };
-    const result = await t.execute!({ code: 'print("a")\n7' }, options);
-    expect(result).toEqual({ ok: true, stdout: 'a\n', stderr: '', value: '7', error: null, text: 'a\n7' });
-    expect(await t.toModelOutput!({ toolCallId: 't1', input: { code: '' }, output: result as never })).toEqual({ type: 'text', value: 'a\n7' });
-    const failed = await t.execute!({ code: '1/0' }, options);
-    expect(await t.toModelOutput!({ toolCallId: 't2', input: { code: '' }, output: failed as never })).toMatchObject({ type: 'error-text' });
+    const seen: RunPythonResult[] = [];
+    for await (const r of t.execute!({ code: 'import time\nprint("a", flush=True)\ntime.sleep(0.2)\nprint("b")\n7' }, options) as AsyncIterable<RunPythonResult>) seen.push(r);
+    expect(seen.at(-1)).toEqual({ ok: true, stdout: 'a\nb\n', stderr: '', value: '7', error: null, text: 'a\nb\n7' });
+    expect(seen[0]).toMatchObject({ ok: true, stdout: 'a\n', text: 'a\n' });
+    expect(await t.toModelOutput!({ toolCallId: 't1', input: { code: '' }, output: seen.at(-1)! })).toEqual({ type: 'text', value: 'a\nb\n7' });
+    // Mastra passes the output itself, not { output }.
+    expect(await (t.toModelOutput as unknown as (o: RunPythonResult) => unknown)(seen.at(-1)!)).toEqual({ type: 'text', value: 'a\nb\n7' });
     await c.close();
   });
+
+  it('Vercel AI SDK in an agent loop (MockLanguageModelV4): preliminary results stream, a raising cell is a tool-error with its traceback, an abort cancels the cell', async () => {
+    const { streamText, generateText, isStepCount } = await import('ai');
+    const { MockLanguageModelV4 } = await import('ai/test');
+    const usage = { inputTokens: { total: 0, noCache: 0, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 0, text: 0, reasoning: 0 } };
+    /** A model that calls run_python with `code` once, then answers with what it read. */
+    const model = (code: string) => {
+      let calls = 0;
+      const reply = (prompt: { role: string; content: unknown }[]) => {
+        if (calls++ === 0) return [{ type: 'tool-call' as const, toolCallId: 'c1', toolName: 'run_python', input: JSON.stringify({ code }) }];
+        const part = (prompt.at(-1)!.content as { type: string; output?: { type: string; value: unknown } }[]).find((p) => p.type === 'tool-result');
+        return [{ type: 'text' as const, text: `${part?.output?.type}: ${String(part?.output?.value)}` }];
+      };
+      return new MockLanguageModelV4({
+        doGenerate: async ({ prompt }) => {
+          const content = reply(prompt as never);
+          return { content, finishReason: { unified: content[0]!.type === 'tool-call' ? 'tool-calls' : 'stop', raw: undefined }, usage, warnings: [] };
+        },
+        doStream: async ({ prompt }) => {
+          const content = reply(prompt as never);
+          const parts = content.map((p) => (p.type === 'tool-call' ? p : [{ type: 'text-start', id: 't' }, { type: 'text-delta', id: 't', delta: p.text }, { type: 'text-end', id: 't' }])).flat();
+          const finish = { type: 'finish', finishReason: { unified: content[0]!.type === 'tool-call' ? 'tool-calls' : 'stop', raw: undefined }, usage };
+          return { stream: new ReadableStream({ start: (ctl) => { for (const p of [...parts, finish]) ctl.enqueue(p); ctl.close(); } }) as never };
+        },
+      });
+    };
+    // A long time limit: only the cancel can stop the aborted cell below.
+    const long = await codeMode({ dir, limits: { timeoutMs: 120_000 } });
+    const c = long.conversation();
+    const tools = { run_python: await aiSdkTool(c) };
+
+    const streamed = streamText({ model: model('print("one", flush=True)\nimport time\ntime.sleep(0.2)\nprint("two")\n2'), tools, stopWhen: isStepCount(3), prompt: 'go' });
+    const results: { preliminary?: boolean; output: RunPythonResult }[] = [];
+    for await (const p of streamed.fullStream) if (p.type === 'tool-result') results.push(p as never);
+    expect(results.some((r) => r.preliminary && r.output.stdout === 'one\n')).toBe(true);
+    expect(results.at(-1)).toMatchObject({ output: { ok: true, value: '2' } });
+    expect(results.at(-1)!.preliminary).toBeFalsy();
+
+    const failed = await generateText({ model: model('kept = 1\n1/0'), tools, stopWhen: isStepCount(3), prompt: 'go' });
+    const errors = failed.steps[0]!.content.filter((p) => p.type === 'tool-error');
+    expect(errors).toHaveLength(1);
+    expect(String((errors[0] as { error: unknown }).error)).toMatch(/Traceback[\s\S]*ZeroDivisionError: division by zero/);
+    expect(failed.text).toMatch(/^error-text: .*ZeroDivisionError: division by zero/s);
+
+    const controller = new AbortController();
+    const aborted = generateText({ model: model('import time\nwhile True: time.sleep(0.01)'), tools, stopWhen: isStepCount(3), prompt: 'go', abortSignal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    await expect(aborted).rejects.toThrow();
+    // The cancelled cell stopped (KeyboardInterrupt); the next one runs with the globals,
+    // not after the 120 s limit.
+    const next = await Promise.race([c.run('kept'), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the aborted cell is still running')), 20_000))]);
+    expect(next.value).toBe('1');
+    await long.close();
+  }, 60_000);
 
   it('OpenAI Agents SDK: a strict function tool that returns the text', async () => {
     const { RunContext } = await import('@openai/agents');
@@ -215,6 +271,8 @@ describe('framework shapes', () => {
     const t = await openaiAgentsTool(c);
     expect(t).toMatchObject({ type: 'function', name: 'run_python', description: cm.prompt, strict: true });
     expect(await t.invoke(new RunContext(), '{"code":"print(40 + 2)"}')).toBe('42');
+    // A raising cell is a failed call whose traceback reaches the model, not the SDK's generic text.
+    expect(await t.invoke(new RunContext(), '{"code":"1/0"}')).toMatch(/^Traceback[\s\S]*ZeroDivisionError: division by zero$/);
     await c.close();
   });
 

@@ -70,6 +70,14 @@ export class ConversationClosedError extends Error {
   override name = 'ConversationClosedError';
 }
 
+/** A cell that raised, as frameworks want a failed tool: its message is the text the model reads (the traceback). */
+export class CellFailedError extends Error {
+  override name = 'CellFailedError';
+  constructor(readonly result: RunPythonResult) {
+    super(result.text);
+  }
+}
+
 const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Loads the build once; hands out conversations, each with its own session. */

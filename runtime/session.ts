@@ -17,7 +17,12 @@ export interface Limits {
   timeoutMs?: number;
   /** Linear memory of the guest (default 256): beyond it Python raises MemoryError. */
   memoryMb?: number;
-  /** stdout + stderr of one cell (default 1 MiB); the rest is dropped after a marker. */
+  /**
+   * UTF-8 bytes of stdout + stderr of one cell (default 1 MiB); the rest is dropped after
+   * `[tooliscode: output truncated after N bytes]`. The cell's value, its error message and
+   * its traceback are each cut to the same cap, with the same marker, inside the guest
+   * before they reach the host; a longer result is refused (`ResultTooLarge`), the session kept.
+   */
   maxOutputBytes?: number;
   /** Bytes the workspace may hold, files and folders (default 256): beyond it writes fail with ENOSPC. */
   workspaceMb?: number;
