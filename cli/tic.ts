@@ -169,14 +169,18 @@ addServerOptions(
 )
   .option('--dir <dir>', 'the output folder of an earlier tic build (default: build on start, cached)')
   .addOption(new Option('--http <port>', 'serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio (0: any free port)').argParser((v) => (v === '0' ? 0 : positiveWhole('port')(v))))
-  .option('--host <host>', 'address to bind with --http', '127.0.0.1')
+  .option('--host <host>', 'address to bind with --http; anything but the loopback needs --token', '127.0.0.1')
+  .option('--token <token>', 'bearer token every HTTP request must carry (default: $TIC_SERVE_TOKEN; required off the loopback)')
+  .option('--allow-origin <origin>', 'a browser Origin allowed besides the loopback, e.g. https://app.example ("*": any) (repeatable)', collectValues)
+  .option('--allow-host <host>', 'a Host header name accepted when bound off the loopback (repeatable)', collectValues)
+  .addOption(new Option('--max-sessions <n>', 'sessions open at once over HTTP; more are refused until one ends').argParser(positiveWhole('sessions')).default(64))
   .addOption(new Option('--idle-timeout <duration>', 'end a session after this long without a call').argParser(duration).default(15 * 60_000, '15m'))
   .addOption(new Option('--timeout <duration>', 'time limit of each cell (default 30s)').argParser(duration))
   .addOption(new Option('--memory <mb>', "each session's guest memory limit in MB (default 256)").argParser(positiveWhole('megabytes')))
   .addOption(new Option('--call-timeout <duration>', 'time limit of one call to an upstream server (default 60s)').argParser(duration))
   .option('--workspace <dir>', 'give each session its own folder under DIR, mirrored at /workspace (in memory otherwise)')
   .addOption(new Option('--prompt-style <style>', 'how much the tool description (prompt.md) says, when building on start').choices(PROMPT_STYLES).default('compact'))
-  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle }) => {
+  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; token?: string; allowOrigin?: string[]; allowHost?: string[]; maxSessions: number; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle }) => {
     if (opts.dir !== undefined && !isGuestDir(opts.dir)) program.error(`tic serve: ${opts.dir} is not the output folder of tic build (no manifest.json)`);
     let specs = await serverSpecs(opts);
     if (specs.length === 0) {
@@ -187,7 +191,8 @@ addServerOptions(
     const running = await serve({
       servers: specs,
       ...(opts.dir ? { dir: opts.dir } : {}),
-      ...(opts.http !== undefined ? { http: { port: opts.http, host: opts.host } } : {}),
+      ...(opts.http !== undefined ? { http: httpDoor(opts) } : {}),
+      maxSessions: opts.maxSessions,
       idleTimeoutMs: opts.idleTimeout,
       limits: { ...(opts.timeout ? { timeoutMs: opts.timeout } : {}), ...(opts.memory ? { memoryMb: opts.memory } : {}) },
       ...(opts.workspace ? { workspaceRoot: resolve(opts.workspace) } : {}),
@@ -200,6 +205,22 @@ addServerOptions(
     await running.closed;
     process.exit(0);
   });
+
+/** The HTTP options of tic serve, with the token from the environment when not given. */
+function collectValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function httpDoor(opts: { http?: number; host: string; token?: string; allowOrigin?: string[]; allowHost?: string[] }) {
+  const token = opts.token ?? process.env.TIC_SERVE_TOKEN;
+  return {
+    port: opts.http!,
+    host: opts.host,
+    ...(token ? { token } : {}),
+    ...(opts.allowOrigin ? { allowOrigins: opts.allowOrigin } : {}),
+    ...(opts.allowHost ? { allowHosts: opts.allowHost } : {}),
+  };
+}
 
 /** The servers an earlier build recorded, with env values from this environment. */
 async function specsOfBuild(dir: string) {

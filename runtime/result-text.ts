@@ -63,7 +63,39 @@ function withNewline(s: string): string {
  * value, or the Python traceback when it raised; `(no output)` when there is nothing.
  * `note` (e.g. "the session was restarted") comes first, in brackets.
  */
-export function formatRunResult(r: Pick<RunResult, 'ok' | 'value' | 'stdout' | 'stderr' | 'error'>, note?: string): { text: string; structured: RunPythonOutput } {
+export function formatRunResult(r: Pick<RunResult, 'ok' | 'value' | 'stdout' | 'stderr' | 'error'>, note?: string, maxBytes = DEFAULT_MAX_RESULT_BYTES): { text: string; structured: RunPythonOutput } {
+  let result = formatWhole(r, note);
+  // The text repeats the structured parts: both together must fit one message a client
+  // accepts (the MCP SDK drops a stdio connection at 10 MiB). The longest part is halved
+  // until they do; each cut part says so.
+  let cut = { ...r, ...(r.error ? { error: { ...r.error } } : {}) };
+  for (let i = 0; i < 64 && Buffer.byteLength(JSON.stringify(result)) > maxBytes; i++) {
+    const parts: [string, (v: string) => void][] = [
+      [cut.stdout, (v) => (cut = { ...cut, stdout: v })],
+      [cut.stderr, (v) => (cut = { ...cut, stderr: v })],
+      [cut.value ?? '', (v) => (cut = { ...cut, value: v })],
+      [cut.error?.message ?? '', (v) => (cut = { ...cut, error: { ...cut.error!, message: v } })],
+      [cut.error?.traceback ?? '', (v) => (cut = { ...cut, error: { ...cut.error!, traceback: v } })],
+    ];
+    const [longest, set] = parts.reduce((a, b) => (b[0].length > a[0].length ? b : a));
+    set(halve(longest));
+    result = formatWhole(cut, note);
+  }
+  return result;
+}
+
+/** Bytes of JSON that a run_python result (text and structured content together) may take (default 4 MiB). */
+export const DEFAULT_MAX_RESULT_BYTES = 4 << 20;
+const CUT_MARKER = '\n[tooliscode: cut to fit the result limit]\n';
+
+function halve(s: string): string {
+  const body = s.endsWith(CUT_MARKER) ? s.slice(0, -CUT_MARKER.length) : s;
+  let end = Math.floor(body.length / 2);
+  if (end > 0 && /[\ud800-\udbff]/.test(body[end - 1]!)) end--; // never half a surrogate pair
+  return body.slice(0, end) + CUT_MARKER;
+}
+
+function formatWhole(r: Pick<RunResult, 'ok' | 'value' | 'stdout' | 'stderr' | 'error'>, note?: string): { text: string; structured: RunPythonOutput } {
   const structured: RunPythonOutput = {
     ok: r.ok,
     stdout: r.stdout,

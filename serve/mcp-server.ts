@@ -3,7 +3,8 @@
 // structured content. One server object per MCP connection, bound to its code session.
 
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, type CallToolResult, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { CallToolRequestSchema, type CallToolResult, ErrorCode, type JSONRPCMessage, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { packageVersion } from '../runtime/package-root.js';
 import { RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_OUTPUT_SCHEMA, RUN_PYTHON_TOOL } from '../runtime/result-text.js';
 import type { CodeSession } from './sessions.js';
@@ -26,10 +27,14 @@ export function createRunPythonServer(session: () => CodeSession | Promise<CodeS
     ],
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    if (request.params.name !== RUN_PYTHON_TOOL) throw new McpError(ErrorCode.InvalidParams, `no tool named ${JSON.stringify(request.params.name)}; the one tool is ${RUN_PYTHON_TOOL}`);
-    const code = request.params.arguments?.code;
-    if (typeof code !== 'string') {
-      return { content: [{ type: 'text', text: `${RUN_PYTHON_TOOL} takes {"code": "<Python source>"}; "code" ${code === undefined ? 'is missing' : 'must be a string'}` }], isError: true };
+    // A plain error with a code: McpError would prefix "MCP error -32602:" and the client adds it again.
+    if (request.params.name !== RUN_PYTHON_TOOL) throw Object.assign(new Error(`no tool named ${JSON.stringify(request.params.name)}; the one tool is ${RUN_PYTHON_TOOL}`), { code: ErrorCode.InvalidParams });
+    const args = request.params.arguments ?? {};
+    const code = args.code;
+    const extraArgs = Object.keys(args).filter((k) => k !== 'code');
+    if (typeof code !== 'string' || extraArgs.length) {
+      const why = extraArgs.length ? `unexpected argument ${JSON.stringify(extraArgs[0])}` : `"code" ${code === undefined ? 'is missing' : 'must be a string'}`;
+      return { content: [{ type: 'text', text: `${RUN_PYTHON_TOOL} takes {"code": "<Python source>"}; ${why}` }], isError: true };
     }
     // The client's notifications/cancelled aborts extra.signal: the cell gets KeyboardInterrupt.
     // With a progress token, stdout and stderr stream as progress notifications.
@@ -43,4 +48,33 @@ export function createRunPythonServer(session: () => CodeSession | Promise<CodeS
     return { content: [{ type: 'text', text }], structuredContent: structured as unknown as Record<string, unknown>, ...(structured.ok ? {} : { isError: true }) };
   });
   return server;
+}
+
+/**
+ * Answers a `tools/call` whose params are not an object with a name the way JSON-RPC
+ * expects (-32602 and one readable line) before the SDK's schema check, which would answer
+ * -32603 with a raw schema dump. Call after `server.connect(transport)`.
+ */
+export function guardToolCalls(transport: Transport): void {
+  const inner = transport.onmessage;
+  if (!inner) return;
+  transport.onmessage = (message: JSONRPCMessage, extra?: unknown) => {
+    const m = message as { method?: unknown; id?: unknown; params?: unknown };
+    if (m.method === 'tools/call' && m.id !== undefined) {
+      const p = m.params as { name?: unknown; arguments?: unknown } | undefined;
+      const why =
+        typeof p !== 'object' || p === null || Array.isArray(p)
+          ? 'tools/call needs params {"name", "arguments"}'
+          : typeof p.name !== 'string'
+            ? 'tools/call needs params.name, the tool\'s name (a string)'
+            : p.arguments !== undefined && (typeof p.arguments !== 'object' || p.arguments === null || Array.isArray(p.arguments))
+              ? 'tools/call params.arguments must be an object'
+              : undefined;
+      if (why) {
+        void transport.send({ jsonrpc: '2.0', id: m.id as string | number, error: { code: ErrorCode.InvalidParams, message: why } }, { relatedRequestId: m.id as string | number }).catch(() => {});
+        return;
+      }
+    }
+    (inner as (m: JSONRPCMessage, e?: unknown) => void)(message, extra);
+  };
 }

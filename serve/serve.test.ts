@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../runtime/package-root.js';
 import type { RunPythonOutput } from '../runtime/result-text.js';
@@ -160,6 +160,22 @@ describe('tic serve over stdio', () => {
     expect(text(await client.callTool({ name: 'run_python', arguments: { code: 'n' } }, undefined, { timeout: 8000 }))).toBe('41');
   });
 
+  it('answers a 12 MB request with an error and stays usable; a 6 MB value comes back cut to fit one message', async () => {
+    await expect(run(client, `x = "${'y'.repeat(12_000_000)}"`)).rejects.toThrow(/-32600.*over the 8 MB one message over stdio may have/);
+    const big = await run(client, "'v' * 6_000_000");
+    expect(JSON.stringify(big).length).toBeLessThan(4.5 * 1048576);
+    expect(text(big)).toContain('[tooliscode: ');
+    expect(text(await run(client, 'n'))).toBe('41');
+  }, 60_000);
+
+  it('answers tools/call without params with -32602 and one readable line; an unknown tool has one error prefix; extra arguments are refused', async () => {
+    await expect(client.request({ method: 'tools/call', params: undefined as never }, CallToolResultSchema)).rejects.toThrow(/^MCP error -32602: tools\/call needs params/);
+    await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toThrow(/^MCP error -32602: no tool named "nope"; the one tool is run_python$/);
+    const extra = await client.callTool({ name: 'run_python', arguments: { code: '1', timeout: 5 } });
+    expect(extra.isError).toBe(true);
+    expect(text(extra)).toBe('run_python takes {"code": "<Python source>"}; unexpected argument "timeout"');
+  });
+
   it('an upstream server that dies during a call: a ToolError naming it; the session goes on and the next call restarts it', async () => {
     const pending = run(client, 'try:\n    tools.flaky.hang()\nexcept tools.ToolError as e:\n    print("ToolError:", e)\nn');
     let pids: number[] = [];
@@ -277,6 +293,80 @@ describe('tic serve over Streamable HTTP', () => {
     await expect(run(a.client, 'x')).rejects.toThrow(/404|not found/i);
     await a.client.close();
   }, 30_000);
+});
+
+describe('the HTTP door of serve()', () => {
+  type Running = Awaited<ReturnType<typeof import('./serve.js')['serve']>>;
+  const start = async (http: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Running> => {
+    const { serve } = await import('./serve.js');
+    const { parseServersConfig } = await import('../runtime/mcp/config.js');
+    return serve({ servers: parseServersConfig(config, readFileSync(config, 'utf8')).filter((s) => s.name === 'flaky'), dir: join(dir, 'dist'), http: { port: 0, ...http }, upstream: { logDir }, log: () => {}, ...extra });
+  };
+  const initialize = (url: string, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+
+  it('refuses a foreign Origin (and "null"), takes the loopback and --allow-origin ones; an empty batch is an Invalid Request', async () => {
+    const running = await start({ allowOrigins: ['https://app.example'] });
+    try {
+      expect((await initialize(running.url!, { origin: 'https://evil.example' })).status).toBe(403);
+      expect((await initialize(running.url!, { origin: 'null' })).status).toBe(403);
+      expect((await initialize(running.url!, { origin: 'http://localhost:5173' })).status).toBe(200);
+      expect((await initialize(running.url!, { origin: 'https://app.example' })).status).toBe(200);
+      const empty = await fetch(running.url!, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '[]' });
+      expect(empty.status).toBe(400);
+      expect(((await empty.json()) as { error: { code: number } }).error.code).toBe(-32600);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('will not bind off the loopback without a token; with one, every request must carry it', async () => {
+    await expect(start({ host: '0.0.0.0' })).rejects.toThrow(/needs a bearer token: --token or TIC_SERVE_TOKEN/);
+    await expect(start({ host: '0.0.0.0', token: 'short' })).rejects.toThrow(/too short/);
+    const token = 'a'.repeat(24) + 'b'.repeat(8);
+    const running = await start({ host: '0.0.0.0', token, allowHosts: ['127.0.0.1'] });
+    try {
+      const url = running.url!.replace('0.0.0.0', '127.0.0.1');
+      expect((await initialize(url)).status).toBe(401);
+      expect((await initialize(url, { authorization: `Bearer ${token.slice(0, -1)}x` })).status).toBe(401);
+      const foreignHost = await new Promise<number>((resolve) => {
+        const u = new URL(url);
+        request({ host: u.hostname, port: u.port, path: '/mcp', method: 'POST', headers: { host: 'evil.example', authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => resolve(res.statusCode!)).end('{}');
+      });
+      expect(foreignHost).toBe(403);
+      const client = new Client({ name: 'test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      expect(text(await run(client, '6 * 7'))).toBe('42');
+      await client.close();
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses a session over --max-sessions with 503 until one ends', async () => {
+    const running = await start({}, { maxSessions: 2 });
+    try {
+      const clients = [];
+      for (let i = 0; i < 2; i++) {
+        const transport = new StreamableHTTPClientTransport(new URL(running.url!));
+        const client = new Client({ name: 'test', version: '1' });
+        await client.connect(transport);
+        clients.push({ client, transport });
+      }
+      const third = await initialize(running.url!);
+      expect(third.status).toBe(503);
+      expect(await third.text()).toMatch(/maximum of 2 sessions/);
+      await clients[0]!.transport.terminateSession();
+      expect((await initialize(running.url!)).status).toBe(200);
+      for (const c of clients) await c.client.close();
+    } finally {
+      await running.close();
+    }
+  });
 });
 
 describe('serve() on an earlier build', () => {

@@ -17,8 +17,9 @@ import type { ServerSpec } from '../runtime/mcp/config.js';
 import { McpHub, namespacesOfBuild } from '../runtime/mcp/hub.js';
 import type { UpstreamOptions } from '../runtime/mcp/upstream.js';
 import type { Limits } from '../runtime/session.js';
-import { type HttpFront, startHttpFront } from './http.js';
-import { createRunPythonServer } from './mcp-server.js';
+import { type HttpDoor, type HttpFront, checkHttpDoor, startHttpFront } from './http.js';
+import { createRunPythonServer, guardToolCalls } from './mcp-server.js';
+import { MAX_STDIO_MESSAGE_BYTES, boundedLines } from './stdio-limit.js';
 import { type CodeSession, Sessions } from './sessions.js';
 
 export interface ServeOptions {
@@ -26,8 +27,13 @@ export interface ServeOptions {
   servers: ServerSpec[];
   /** The output folder of an earlier `tic build` of these servers; built on start when omitted. */
   dir?: string;
-  /** Streamable HTTP at `/mcp` on this port (0: any free port); stdio (this process's stdin/stdout) when omitted. */
-  http?: { port: number; host?: string };
+  /**
+   * Streamable HTTP at `/mcp` on this port (0: any free port); stdio (this process's
+   * stdin/stdout) when omitted. See HttpDoor for who may connect.
+   */
+  http?: { port: number; host?: string } & HttpDoor;
+  /** Sessions open at once over HTTP (default 64): an `initialize` beyond it is refused with 503 until one ends. */
+  maxSessions?: number;
   /** Limits of each session (timeoutMs, memoryMb, ...). */
   limits?: Limits;
   /** A session idle this long is ended (default 15 min). */
@@ -56,6 +62,8 @@ export interface RunningServe {
   closed: Promise<void>;
   close(): Promise<void>;
 }
+
+export const DEFAULT_MAX_SESSIONS = 64;
 
 /** The build of these tool lists under the cache: made once, reused by every later start. */
 export async function buildForServers(hub: McpHub, o: Pick<ServeOptions, 'promptStyle'>, log: (l: string) => void): Promise<string> {
@@ -95,6 +103,7 @@ export async function buildForServers(hub: McpHub, o: Pick<ServeOptions, 'prompt
 
 export async function serve(o: ServeOptions): Promise<RunningServe> {
   const log = o.log ?? ((line: string) => process.stderr.write(`tic serve: ${line}\n`));
+  if (o.http) checkHttpDoor({ ...o.http, host: o.http.host ?? '127.0.0.1' });
   const logDir = o.upstream?.logDir ?? join(cacheRoot(), 'logs', 'mcp');
   const manifest = o.dir ? (JSON.parse(readFileSync(join(o.dir, 'manifest.json'), 'utf8')) as Manifest) : undefined;
 
@@ -112,9 +121,16 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
       () => ready.then(() => stdioSession!),
       () => ready.then(() => description!),
     );
-    const transport = new StdioServerTransport();
+    // A line too long for the SDK is dropped before it and answered here, with its id.
+    const stdin = boundedLines(process.stdin, MAX_STDIO_MESSAGE_BYTES, (id, bytes) => {
+      const message = `the message is ${(bytes / 1048576).toFixed(1)} MB, over the ${MAX_STDIO_MESSAGE_BYTES / 1048576} MB one message over stdio may have; send smaller cells, and put data in files in /workspace`;
+      log(`refused a message of ${bytes} bytes`);
+      void transport.send({ jsonrpc: '2.0', id: id ?? (null as unknown as string), error: { code: -32600, message } }).catch(() => {});
+    });
+    const transport = new StdioServerTransport(stdin, process.stdout);
     stdio = { server, transport };
     await server.connect(transport);
+    guardToolCalls(transport);
     // The client closing our stdin ends the server, even while it is still starting.
     process.stdin.once('end', () => void ready.then(() => close()));
   }
@@ -169,7 +185,14 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
 
   if (o.http) {
     const text = description;
-    front = await startHttpFront({ port: o.http.port, host: o.http.host ?? '127.0.0.1', sessions, createServer: (s) => createRunPythonServer(s, () => text), log });
+    front = await startHttpFront({
+      ...o.http,
+      host: o.http.host ?? '127.0.0.1',
+      maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      sessions,
+      createServer: (s) => createRunPythonServer(s, () => text),
+      log,
+    });
     log(`listening on ${front.url}`);
   } else {
     // Over stdio the process is the session.
