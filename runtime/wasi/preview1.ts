@@ -320,12 +320,12 @@ export class WasiPreview1 {
     const writable = f.kind === 'stdio' ? f.fd !== 0 : f.kind === 'file' ? f.writable : !f.mount.readonly;
     const rights = writable ? Rights.ALL : Rights.ALL & ~WRITE_RIGHTS;
     v.setBigUint64(ptr + 8, rights, true);
-    // A folder of a writable mount passes on every right: wasi-libc then asks path_open
-    // for write access and a file that cannot be written is refused there, at open (not at
-    // the first write). A folder of a read-only mount passes on no right to write, so
-    // os.access(path, os.W_OK) is False under /lib and wasi-libc refuses to open a file
-    // there for writing (PermissionError) before asking.
-    v.setBigUint64(ptr + 16, rights, true);
+    // A folder passes on the rights a file opened in it may get. wasi-libc's access(W_OK)
+    // asks for FD_WRITE there: a read-only mount withholds it, so os.access is False under
+    // /lib. The other write rights stay: a write open still asks path_open for them and is
+    // refused there, at open, with EROFS (not at the first write, not as a read-only open).
+    const inheriting = f.kind !== 'dir' ? rights : f.mount.readonly ? Rights.ALL & ~Rights.FD_WRITE : Rights.ALL;
+    v.setBigUint64(ptr + 16, inheriting, true);
   }
   private fd_fdstat_set_flags(fd: number, flags: number): void {
     const f = this.fd(fd);
