@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Errno } from './constants.js';
-import { MemMount, NODE_COST, type Quota, WasiError, applyQuota, makeDir, makeFile, readonlyTree, truncate, writeAt } from './memfs.js';
+import { MemMount, NODE_COST, type Quota, WasiError, applyQuota, makeDir, makeFile, nameCost, readonlyTree, truncate, writeAt } from './memfs.js';
 import { type OpenFlags, type OpenedFile, resolvePath } from './vfs.js';
 
 const errnoOf = (fn: () => unknown) => {
@@ -161,6 +161,31 @@ describe('memfs workspace quota: every byte the host holds counts', () => {
     expect(errnoOf(() => b.write(new Uint8Array(1), room))).toBe(Errno.NOSPC);
     expect(held()).toBeLessThanOrEqual(limit);
     expect(quota.used).toBe(limit);
+  });
+});
+
+describe('memfs names are counted', () => {
+  it('charges long names, so a tree of 4,000-character names cannot hold the host past the quota', () => {
+    const { quota, mount, open } = workspace(MB);
+    const long = (i: number) => `${i}`.padEnd(4000, 'n');
+    let n = 0;
+    expect(
+      errnoOf(() => {
+        for (;; n++) open(long(n)).close();
+      }),
+    ).toBe(Errno.NOSPC);
+    expect(n).toBe(Math.floor(MB / (NODE_COST + nameCost(long(0)))));
+    expect(quota.used).toBeLessThanOrEqual(MB);
+    mount.rename([long(0)], ['short']); // a shorter name gives back the difference
+    mount.mkdir(['d']);
+    expect(errnoOf(() => mount.rename(['short'], ['d', long(0)]))).toBe(Errno.NOSPC); // and a longer one costs it
+    mount.unlink([long(1)]);
+    mount.rename(['short'], ['d', long(0)]);
+    mount.unlink(['d', long(0)]);
+    mount.rmdir(['d']);
+    for (let i = 2; i < n; i++) mount.unlink([long(i)]);
+    expect(quota.used).toBe(0);
+    expect(nameCost('x'.repeat(128))).toBe(0);
   });
 });
 

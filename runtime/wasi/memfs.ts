@@ -62,6 +62,15 @@ export interface Quota {
 export const NODE_COST = 512;
 
 /**
+ * What a long name costs beyond NODE_COST: names reach 4,096 bytes (MAX_PATH_BYTES), and
+ * the host holds each as a string of up to two bytes a character. Names up to 128
+ * characters cost nothing more, so everyday trees are counted as before.
+ */
+export function nameCost(name: string): number {
+  return Math.max(0, 2 * name.length - 256);
+}
+
+/**
  * Books `delta` bytes against `quota`; growth past the limit fails with ENOSPC, once the
  * room files keep to grow into has been given back.
  */
@@ -79,8 +88,8 @@ export function applyQuota(root: DirNode, quota: Quota): void {
   root.quota = quota;
   let used = 0;
   const walk = (dir: DirNode) => {
-    for (const node of dir.entries.values()) {
-      used += NODE_COST;
+    for (const [name, node] of dir.entries) {
+      used += NODE_COST + nameCost(name);
       if (node.kind === 'file') {
         node.quota = quota;
         used += node.data.length;
@@ -295,7 +304,7 @@ export class MemMount implements Mount {
       if (!flags.create) throw new WasiError(Errno.NOENT);
       if (r.parent.readonly) throw new WasiError(Errno.ROFS);
       const quota = this.root.quota;
-      charge(quota, NODE_COST);
+      charge(quota, NODE_COST + nameCost(r.name));
       node = makeFile(new Uint8Array(0), false);
       if (quota) node.quota = quota;
       r.parent.entries.set(r.name, node);
@@ -360,7 +369,7 @@ export class MemMount implements Mount {
     const r = this.find(parts);
     if (r.node) throw new WasiError(Errno.EXIST);
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
-    charge(this.root.quota, NODE_COST);
+    charge(this.root.quota, NODE_COST + nameCost(r.name));
     r.parent.entries.set(r.name, makeDir(false, r.parent));
   }
 
@@ -372,7 +381,7 @@ export class MemMount implements Mount {
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
     if (r.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
     r.parent.entries.delete(r.name);
-    charge(this.root.quota, -NODE_COST);
+    charge(this.root.quota, -(NODE_COST + nameCost(r.name)));
   }
 
   unlink(parts: string[]): void {
@@ -381,6 +390,7 @@ export class MemMount implements Mount {
     if (r.node.kind === 'dir') throw new WasiError(Errno.ISDIR);
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
     r.parent.entries.delete(r.name);
+    charge(this.root.quota, -nameCost(r.name)); // the name goes now, the file when it is closed
     removeFile(r.node);
   }
 
@@ -397,6 +407,9 @@ export class MemMount implements Mount {
       if (to.node.kind !== 'dir' && moving.kind === 'dir') throw new WasiError(Errno.NOTDIR);
       if (to.node.kind === 'dir' && to.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
     }
+    // Names: `from`'s goes, `to`'s is there afterwards (already paid for if it existed).
+    if (!to.node) charge(this.root.quota, nameCost(to.name) - nameCost(from.name));
+    else if (to.node !== moving) charge(this.root.quota, -nameCost(from.name));
     if (to.node && to.node !== moving) {
       if (to.node.kind === 'file') removeFile(to.node);
       else charge(this.root.quota, -NODE_COST);
