@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tool as AnthropicSdkTool, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
@@ -152,6 +152,32 @@ describe('codeMode', () => {
       expect((await b.run('import os\nos.listdir(".")')).value).toBe('[]');
       expect(() => ws.conversation({ id: '../escape' })).toThrow(/conversation id "..\/escape"/);
       expect(existsSync(join(root, 'bob'))).toBe(true);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('refuses ids that would leave the workspace root, and never follows a link planted at ROOT/<id>', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tic-adapters-ids-'));
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    const ws = await codeMode({ dir, workspace: root, warm: 0 });
+    try {
+      // '..' was the root's parent and '.' the root with every conversation's folder.
+      for (const id of ['..', '.', 'a/b', 'a\\b', 'a\0b', '', 'x'.repeat(200), '/etc']) {
+        expect(() => ws.conversation({ id }), JSON.stringify(id)).toThrow(/^conversation id /);
+      }
+      symlinkSync(outside, join(root, 'planted'));
+      await expect(ws.conversation({ id: 'planted' }).run('open("x", "w").write("escaped")')).rejects.toThrow(/symbolic link; it is never followed/);
+      // A link swapped in between two sessions of one conversation: the restart refuses it.
+      const c = ws.conversation({ id: 'later' });
+      expect((await c.run('open("mine", "w").write("1")\nimport os\nos._exit(0)')).ok).toBe(false);
+      rmSync(join(root, 'later'), { recursive: true });
+      symlinkSync(outside, join(root, 'later'));
+      await expect(c.run('open("x", "w").write("escaped")')).rejects.toThrow(/symbolic link/);
+      expect(readdirSync(outside)).toEqual([]);
     } finally {
       await ws.close();
     }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
 import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from '../runtime/result-text.js';
 import type { Handlers, Limits } from '../runtime/session.js';
+import { checkWorkspaceId } from '../runtime/workspace.js';
 import { cacheRoot } from '../guest/build/index.js';
 import { McpHub } from '../runtime/mcp/hub.js';
 import { loadServersConfig, type ServerSpec } from '../runtime/mcp/config.js';
@@ -78,8 +79,6 @@ export class CellFailedError extends Error {
   }
 }
 
-const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 /** Loads the build once; hands out conversations, each with its own session. */
 export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {
   if (options.config === undefined) {
@@ -133,10 +132,7 @@ export class CodeMode {
 
   /** A new conversation. Its session starts with its first cell and ends with close(). */
   conversation(options: ConversationOptions = {}): Conversation {
-    const id = options.id;
-    if (id !== undefined && !SAFE_ID.test(id)) {
-      throw new Error(`conversation id ${JSON.stringify(id)}: names its workspace folder, so use letters, digits, ".", "_" or "-" (up to 128)`);
-    }
+    const id = options.id === undefined ? undefined : checkWorkspaceId(options.id, 'conversation id');
     const session = this.sessions.open(id);
     return new Conversation(this, session, () => this.sessions.close(session.id));
   }

@@ -95,7 +95,6 @@ port.on('message', (msg: ToWorker) => {
       quota.limit = config.workspaceLimitBytes;
       applyQuota(workspace, quota);
       if (config.workspaceDir !== undefined) {
-        quota.used = 0; // a host folder: the quota counts what this session adds to it
         guest.mountWorkspace(openWorkspace(config.workspaceDir, quota));
       }
       post({ t: 'configured' });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Guest } from '../runtime/guest.js';
 import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js';
 import type { Handlers, Limits, RunOptions, Session } from '../runtime/session.js';
+import { checkWorkspaceId } from '../runtime/workspace.js';
 
 export interface SessionsOptions {
   guest: Guest;
@@ -132,8 +133,9 @@ export class Sessions {
 
   constructor(private readonly o: SessionsOptions) {}
 
-  /** A new session; its idle clock starts now. */
+  /** A new session; its idle clock starts now. Its id names its workspace folder: checked as one. */
   open(id: string = randomUUID()): CodeSession {
+    checkWorkspaceId(id, 'session id');
     if (this.byId.has(id)) throw new Error(`session ${id} exists`);
     const s = new CodeSession(id, this, this.o);
     this.byId.set(id, s);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Errno } from './constants.js';
 import { HostMount, MAX_HOST_FDS } from './hostfs.js';
 import { type Quota, WasiError } from './memfs.js';
-import type { OpenFlags, OpenedFile } from './vfs.js';
+import type { DirCursor, OpenFlags, OpenedFile } from './vfs.js';
 
 const READ: OpenFlags = { create: false, excl: false, trunc: false, directory: false, read: true, write: false };
 const WRITE: OpenFlags = { create: true, excl: false, trunc: true, directory: false, read: false, write: true };
@@ -87,22 +87,120 @@ describe('host folder mount', () => {
     expect(lstatSync(join(dir, 'link.txt')).isSymbolicLink()).toBe(true);
   });
 
-  it('counts what the session adds to the folder against the quota', () => {
-    const { dir, quota, mount } = setup(2048);
-    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(100_000)); // there before: not counted
-    expect(text(file(mount.open(['big.bin'], READ))).length).toBe(100_000);
-    expect(quota.used).toBe(0);
+  it('counts what the folder holds: files the host put there, and what the session adds', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tic-hostfs-'));
+    const dir = join(root, 'ws');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(100_000)); // there before: counted
+    writeFileSync(join(dir, 'sub', 'x'), 'abc');
+    symlinkSync('/etc/passwd', join(dir, 'link')); // invisible to the guest: not counted
+    const quota: Quota = { limit: 100_000 + 3 * 512 + 3 + 2048, used: 0 };
+    const mount = new HostMount(dir, quota);
+    const before = 100_000 + 3 * 512 + 3;
+    expect(quota.used).toBe(before);
     const f = file(mount.open(['a'], WRITE));
-    expect(quota.used).toBe(512);
+    expect(quota.used).toBe(before + 512);
     f.write(new Uint8Array(1000), 0);
-    expect(quota.used).toBe(1512);
+    expect(quota.used).toBe(before + 1512);
     expect(errnoOf(() => f.write(new Uint8Array(1000), 1000))).toBe(Errno.NOSPC);
     expect(statSync(join(dir, 'a')).size).toBe(1000); // nothing of the refused write
     f.write(new Uint8Array(10), 0); // overwriting adds nothing
-    expect(quota.used).toBe(1512);
+    expect(quota.used).toBe(before + 1512);
     f.close();
     mount.unlink(['big.bin']); // freeing space on the host makes room
-    expect(quota.used).toBe(1512 - 100_512);
+    expect(quota.used).toBe(before + 1512 - 100_512);
+    mount.close();
+  });
+
+  it('keeps counting files removed or replaced while open until their last descriptor closes', () => {
+    const { dir, quota, mount } = setup(1024 * 1024);
+    const held: OpenedFile[] = [];
+    // The attack: write most of the quota, keep the file open, delete it, again and again.
+    const attack = () => {
+      for (let i = 0; i < 40; i++) {
+        const f = file(mount.open([`f${i}`], WRITE));
+        held.push(f);
+        f.write(new Uint8Array(400_000), 0);
+        mount.unlink([`f${i}`]);
+      }
+    };
+    expect(errnoOf(attack)).toBe(Errno.NOSPC);
+    expect(held.length).toBe(3); // the third file's write was refused
+    mount.unlink(['f2']);
+    const onDisk = held.reduce((n, f) => n + f.size(), 0);
+    expect(onDisk).toBeLessThanOrEqual(1024 * 1024);
+    expect(quota.used).toBeLessThanOrEqual(1024 * 1024);
+    // A second descriptor of the same file: the space comes back at the last close only.
+    const a = file(mount.open(['keep'], WRITE));
+    const a2 = file(mount.open(['keep'], READ));
+    for (const f of held) f.close();
+    expect(quota.used).toBe(512);
+    a.write(new Uint8Array(500_000), 0);
+    const b = file(mount.open(['b'], WRITE));
+    mount.rename(['b'], ['keep']); // replaces the open file
+    expect(errnoOf(() => b.write(new Uint8Array(600_000), 0))).toBe(Errno.NOSPC);
+    a.close();
+    expect(errnoOf(() => b.write(new Uint8Array(600_000), 0))).toBe(Errno.NOSPC);
+    a2.close();
+    b.write(new Uint8Array(600_000), 0);
+    b.close();
+    expect(quota.used).toBe(600_512);
+    a.close(); // a second close gives nothing back twice
+    expect(quota.used).toBe(600_512);
+    expect(readdirSync(dir)).toEqual(['keep']);
+  });
+
+  it('a new mount of the same folder starts from what the folder holds, however deep', () => {
+    const { dir, quota, mount } = setup(1024 * 1024);
+    const f = file(mount.open(['first'], WRITE));
+    f.write(new Uint8Array(900_000), 0);
+    f.close();
+    // 40 levels: more than the measuring walk keeps open at once.
+    let deep: string[] = [];
+    for (let i = 0; i < 40; i++) mount.mkdir((deep = [...deep, `d${i}`]));
+    const g = file(mount.open([...deep, 'g'], WRITE));
+    g.write(new Uint8Array(10), 0);
+    g.close();
+    const used = quota.used;
+    mount.close();
+    for (let restart = 0; restart < 6; restart++) {
+      const next: Quota = { limit: 1024 * 1024, used: 0 };
+      const again = new HostMount(dir, next);
+      expect(next.used).toBe(used);
+      expect(errnoOf(() => file(again.open([`more${restart}`], WRITE)).write(new Uint8Array(900_000), 0))).toBe(Errno.NOSPC);
+      again.unlink([`more${restart}`]);
+      again.close();
+    }
+  });
+
+  it('reads a folder from one descriptor of its own, a few entries at a time', () => {
+    const { dir, mount } = setup();
+    for (let i = 0; i < 500; i++) writeFileSync(join(dir, `f${i}`), '');
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const cursor = mount.openDir([]);
+    expect(fds()).toBe(before + 1);
+    const names = new Set<string>();
+    for (let e = cursor.next(); e; e = cursor.next()) names.add(e.name);
+    expect(names.size).toBe(500);
+    cursor.close();
+    cursor.close();
+    expect(fds()).toBe(before);
+    // Half-read folders count against the mount's descriptors: they cannot take the process's.
+    const cursors: DirCursor[] = [];
+    expect(
+      errnoOf(() => {
+        for (;;) {
+          const c = mount.openDir([]);
+          c.next();
+          cursors.push(c);
+        }
+      }),
+    ).toBe(Errno.MFILE);
+    expect(cursors.length).toBe(MAX_HOST_FDS - 1);
+    for (const c of cursors) c.close();
+    expect(fds()).toBe(before);
+    mount.close();
   });
 
   it('sets times on the host file, to the microsecond', () => {

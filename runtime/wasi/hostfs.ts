@@ -23,6 +23,7 @@ import {
   lstatSync,
   lutimesSync,
   mkdirSync,
+  opendirSync,
   openSync,
   readSync,
   readdirSync,
@@ -34,10 +35,30 @@ import {
 } from 'node:fs';
 import { Errno } from './constants.js';
 import { NODE_COST, type Quota, WasiError, charge } from './memfs.js';
-import type { DirEntry, Mount, OpenFlags, OpenedFile, Stat, TimeSpec } from './vfs.js';
+import type { DirCursor, DirEntry, Mount, OpenFlags, OpenedFile, Stat, TimeSpec } from './vfs.js';
 
-/** Host descriptors one mount may hold at once (the guest's open files, plus a walk's folders). */
-export const MAX_HOST_FDS = 1024;
+/**
+ * Host descriptors one mount may hold at once by default: its root, the guest's open files
+ * and folders being read, and the few a call's walk holds for a moment. Far below the
+ * process's limit, so sessions cannot take each other's descriptors.
+ */
+export const MAX_HOST_FDS = 256;
+
+/** Folder levels the measuring walk keeps open at once; deeper folders are reopened from the root. */
+const MEASURE_HOLD = 16;
+
+export interface HostMountOptions {
+  /** Host descriptors the mount may hold (default MAX_HOST_FDS); past it, EMFILE. */
+  maxFds?: number;
+  /** A descriptor of `dir` opened by the caller (O_DIRECTORY|O_NOFOLLOW); the mount owns it from now on. */
+  fd?: number;
+}
+
+/** The files a mount has open, by host inode: a removed one is counted until its last close. */
+interface OpenInode {
+  count: number;
+  orphaned: boolean;
+}
 
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
 
@@ -95,6 +116,11 @@ function host<T>(fn: () => T): T {
   }
 }
 
+/** Identifies a file across its names (device and inode). */
+function inodeKey(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
 function kindOf(st: BigIntStats): 'file' | 'dir' | undefined {
   return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : undefined;
 }
@@ -136,15 +162,86 @@ function nameIno(parts: readonly string[], name: string): bigint {
 export class HostMount implements Mount {
   readonly readonly = false;
   private rootFd: number;
+  private openFds = 0;
+  private readonly maxFds: number;
+  private readonly openInodes = new Map<string, OpenInode>();
 
   /**
-   * `dir` must be a real path (no links in it); the caller checked it. `quota` counts
-   * what this mount's writes add to the folder (see README, "Workspace").
+   * `dir` must be a real path (no links in it), or `options.fd` a descriptor of it; the
+   * caller checked it. `quota.used` is set to what the folder holds now (512 per file or
+   * folder plus file sizes, host-placed files included) and follows the guest's changes
+   * (see README, "The workspace folder").
    */
-  private openFds = 0;
+  constructor(readonly dir: string, private readonly quota: Quota, options: HostMountOptions = {}) {
+    this.maxFds = options.maxFds ?? MAX_HOST_FDS;
+    if (!Number.isInteger(this.maxFds) || this.maxFds < 4) throw new RangeError(`maxFds must be an integer of at least 4, not ${this.maxFds}`);
+    if (options.fd !== undefined) {
+      this.rootFd = options.fd;
+      this.openFds++;
+    } else {
+      this.rootFd = this.openFd(dir, DIR_FLAGS);
+    }
+    try {
+      quota.used = this.measure();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
 
-  constructor(readonly dir: string, private readonly quota: Quota) {
-    this.rootFd = this.openFd(dir, DIR_FLAGS);
+  /**
+   * What the folder holds, as the quota counts it: 512 per file or folder plus each file's
+   * size. Links and special files, which the guest cannot see, are not counted. Folders
+   * are opened as every call opens them (no link followed) and read as a stream.
+   */
+  private measure(): number {
+    let used = 0;
+    const deeper: string[][] = [];
+    const walk = (dirFd: number, parts: string[], depth: number): void => {
+      let dir;
+      try {
+        dir = host(() => opendirSync(`/proc/self/fd/${dirFd}`));
+      } catch (err) {
+        if (dirFd === this.rootFd) throw err;
+        return; // a folder the host does not let us read: the guest cannot read it either
+      }
+      try {
+        for (let e = dir.readSync(); e; e = dir.readSync()) {
+          const st = this.lstatAt(dirFd, e.name);
+          if (st?.isFile()) used += NODE_COST + Number(st.size);
+          if (!st?.isDirectory()) continue;
+          used += NODE_COST;
+          const sub = [...parts, e.name];
+          if (depth >= MEASURE_HOLD) {
+            deeper.push(sub);
+            continue;
+          }
+          let fd: number;
+          try {
+            fd = this.openFd(this.at(dirFd, e.name), DIR_FLAGS);
+          } catch {
+            continue; // gone or swapped since the lstat: nothing the guest could see either
+          }
+          try {
+            walk(fd, sub, depth + 1);
+          } finally {
+            this.closeFd(fd);
+          }
+        }
+      } finally {
+        dir.closeSync();
+      }
+    };
+    walk(this.rootFd, [], 0);
+    for (let parts = deeper.pop(); parts; parts = deeper.pop()) {
+      const at = parts;
+      try {
+        this.inDir(at, (d) => walk(d, at, 0));
+      } catch (err) {
+        if (!(err instanceof WasiError)) throw err; // a folder that went away meanwhile
+      }
+    }
+    return used;
   }
 
   /** Closes the root; the mount answers EBADF from then on. */
@@ -155,7 +252,7 @@ export class HostMount implements Mount {
   }
 
   private openFd(path: string, flags: number, mode?: number): number {
-    if (this.openFds >= MAX_HOST_FDS) throw new WasiError(Errno.MFILE, 'too many open files in the workspace');
+    if (this.openFds >= this.maxFds) throw new WasiError(Errno.MFILE, `too many open files in the workspace (at most ${this.maxFds})`);
     const fd = host(() => openSync(path, flags, mode));
     this.openFds++;
     return fd;
@@ -249,9 +346,26 @@ export class HostMount implements Mount {
         if (err instanceof WasiError && err.errno === Errno.LOOP) throw new WasiError(create ? Errno.PERM : Errno.NOENT);
         throw err;
       }
-      const file = new HostFile(fd, this.quota, (n) => this.closeFd(n));
+      let st: BigIntStats;
       try {
-        if (!host(() => fstatSync(fd, { bigint: true })).isFile()) throw new WasiError(Errno.NOENT); // swapped for a special file
+        st = host(() => fstatSync(fd, { bigint: true }));
+        if (!st.isFile()) throw new WasiError(Errno.NOENT); // swapped for a special file
+      } catch (err) {
+        this.closeFd(fd);
+        throw err;
+      }
+      const key = inodeKey(st);
+      const inode = this.openInodes.get(key) ?? { count: 0, orphaned: false };
+      inode.count++;
+      this.openInodes.set(key, inode);
+      const file = new HostFile(fd, this.quota, (n, size) => {
+        const orphanSize = inode.count === 1 && inode.orphaned ? size() : 0;
+        this.closeFd(n);
+        if (--inode.count > 0) return;
+        this.openInodes.delete(key);
+        if (inode.orphaned) charge(this.quota, -(NODE_COST + orphanSize)); // its last descriptor: the disk space is free now
+      });
+      try {
         if (flags.trunc) file.truncate(0);
       } catch (err) {
         file.close();
@@ -270,6 +384,41 @@ export class HostMount implements Mount {
       }
       return out;
     });
+  }
+
+  /** Reads the folder from a host descriptor of its own (counted like any other), a few entries at a time. */
+  openDir(parts: string[]): DirCursor {
+    return this.inDir(parts, (d) => {
+      if (this.openFds >= this.maxFds) throw new WasiError(Errno.MFILE, `too many open files in the workspace (at most ${this.maxFds})`);
+      const dir = host(() => opendirSync(`/proc/self/fd/${d}`)); // the folder open as d, not a path looked up again
+      this.openFds++;
+      let open = true;
+      const close = () => {
+        if (!open) return;
+        open = false;
+        this.openFds--;
+        dir.closeSync();
+      };
+      return {
+        next: () => {
+          if (!open) return undefined;
+          for (;;) {
+            const e = host(() => dir.readSync());
+            if (!e) return undefined;
+            const kind = e.isFile() ? 'file' : e.isDirectory() ? 'dir' : undefined;
+            if (kind) return { name: e.name, kind, ino: nameIno(parts, e.name) };
+          }
+        },
+        close,
+      };
+    });
+  }
+
+  /** A name was removed: its bytes are free now, or when the guest's last descriptor of it closes. */
+  private removed(st: BigIntStats): void {
+    const inode = st.isFile() ? this.openInodes.get(inodeKey(st)) : undefined;
+    if (inode) inode.orphaned = true;
+    else charge(this.quota, -(NODE_COST + (st.isFile() ? Number(st.size) : 0)));
   }
 
   mkdir(parts: string[]): void {
@@ -302,7 +451,7 @@ export class HostMount implements Mount {
       if (!st || !kindOf(st)) throw new WasiError(Errno.NOENT);
       if (st.isDirectory()) throw new WasiError(Errno.ISDIR);
       host(() => unlinkSync(this.at(d, name))); // removes a name, never what a link points to
-      charge(this.quota, -(NODE_COST + Number(st.size)));
+      this.removed(st);
     });
   }
 
@@ -315,7 +464,7 @@ export class HostMount implements Mount {
         const dst = this.lstatAt(b, y);
         if (dst && !kindOf(dst)) throw new WasiError(Errno.PERM, 'a link or special file on the host is in the way');
         host(() => renameSync(this.at(a, x), this.at(b, y))); // renames names: links are never followed
-        if (dst && dst.ino !== src.ino) charge(this.quota, -(NODE_COST + (dst.isFile() ? Number(dst.size) : 0)));
+        if (dst && dst.ino !== src.ino) this.removed(dst);
       }),
     );
   }
@@ -338,10 +487,13 @@ export class HostMount implements Mount {
 
 /** A regular file of the folder, open on the host; reads and writes go straight to it. */
 class HostFile implements OpenedFile {
+  private closed = false;
+
   constructor(
     private readonly fd: number,
     private readonly quota: Quota,
-    private readonly release: (fd: number) => void,
+    /** Closes the descriptor; `size()` reads the file's size before that. */
+    private readonly release: (fd: number, size: () => number) => void,
   ) {}
 
   private hostStat(): BigIntStats {
@@ -395,6 +547,14 @@ class HostFile implements OpenedFile {
   }
 
   close(): void {
-    this.release(this.fd);
+    if (this.closed) return;
+    this.closed = true;
+    this.release(this.fd, () => {
+      try {
+        return Number(this.hostStat().size);
+      } catch {
+        return 0; // unreadable now: nothing more to give back than its name
+      }
+    });
   }
 }

@@ -5,7 +5,7 @@
 // refers to anything on the host. That is what makes the guest's view of files safe.
 
 import { Errno } from './constants.js';
-import { type DirEntry, type Mount, type OpenFlags, type OpenedFile, type Stat, type TimeSpec, nowNs } from './vfs.js';
+import { type DirCursor, type DirEntry, type Mount, type OpenFlags, type OpenedFile, type Stat, type TimeSpec, nowNs } from './vfs.js';
 
 export class WasiError extends Error {
   constructor(readonly errno: number, message?: string) {
@@ -19,9 +19,13 @@ export interface FileNode {
   kind: 'file';
   readonly readonly: boolean;
   ino: bigint;
-  /** Backing store; only the first `size` bytes are file contents. */
+  /** Backing store; only the first `size` bytes are file contents, the rest are zeros. */
   data: Uint8Array;
   size: number;
+  /** Descriptors open on it: a file removed while open keeps its bytes (and its cost) until the last closes. */
+  opens?: number;
+  /** Removed from its folder (unlinked or replaced by a rename) while open. */
+  orphaned?: boolean;
   mtimeNs: bigint;
   /** Set by utime; mtimeNs otherwise. */
   atimeNs?: bigint;
@@ -43,21 +47,39 @@ export interface DirNode {
 }
 
 /**
- * How many bytes a writable tree may hold: file contents, plus NODE_COST per file or
- * folder (so a million empty files cost too). The tree lives in host memory: without a
- * budget a guest could fill the host's.
+ * How many bytes a writable tree may hold: its files' buffers (contents plus the room
+ * a growing file keeps to grow into), plus NODE_COST per file or folder (so a million
+ * empty files cost too), including files removed while still open. The tree lives in
+ * host memory: without a budget a guest could fill the host's.
  */
 export interface Quota {
   limit: number;
   used: number;
+  /** Files whose buffer is bigger than their size: that room is given back when the quota runs short. */
+  spare?: Set<FileNode>;
 }
 
 export const NODE_COST = 512;
 
-/** Books `delta` bytes against `quota`; growth past the limit fails with ENOSPC. */
+/**
+ * What a long name costs beyond NODE_COST: names reach 4,096 bytes (MAX_PATH_BYTES), and
+ * the host holds each as a string of up to two bytes a character. Names up to 128
+ * characters cost nothing more, so everyday trees are counted as before.
+ */
+export function nameCost(name: string): number {
+  return Math.max(0, 2 * name.length - 256);
+}
+
+/**
+ * Books `delta` bytes against `quota`; growth past the limit fails with ENOSPC, once the
+ * room files keep to grow into has been given back.
+ */
 export function charge(quota: Quota | undefined, delta: number): void {
   if (!quota) return;
-  if (delta > 0 && quota.used + delta > quota.limit) throw new WasiError(Errno.NOSPC, 'the workspace is full');
+  if (delta > 0 && quota.used + delta > quota.limit) {
+    if (quota.spare?.size) reclaimSpare(quota);
+    if (quota.used + delta > quota.limit) throw new WasiError(Errno.NOSPC, 'the workspace is full');
+  }
   quota.used += delta;
 }
 
@@ -66,11 +88,12 @@ export function applyQuota(root: DirNode, quota: Quota): void {
   root.quota = quota;
   let used = 0;
   const walk = (dir: DirNode) => {
-    for (const node of dir.entries.values()) {
-      used += NODE_COST;
+    for (const [name, node] of dir.entries) {
+      used += NODE_COST + nameCost(name);
       if (node.kind === 'file') {
         node.quota = quota;
-        used += node.size;
+        used += node.data.length;
+        if (node.data.length > node.size) (quota.spare ??= new Set()).add(node);
       } else {
         walk(node);
       }
@@ -133,15 +156,44 @@ export function readonlyTree(files: Record<string, Uint8Array | LazyBytes>): Dir
   return root;
 }
 
+/** Gives back the room files keep to grow into (their buffers shrink to their sizes). */
+function reclaimSpare(quota: Quota): void {
+  for (const file of quota.spare ?? []) {
+    if (file.data.length > file.size) {
+      quota.used -= file.data.length - file.size;
+      file.data = file.data.slice(0, file.size);
+    }
+  }
+  quota.spare?.clear();
+}
+
+/**
+ * Makes `file.data` hold at least `end` bytes. The quota pays for every byte the buffer
+ * grows by; a file grows by doubling (appends stay linear) only as far as the quota has
+ * room for, and that room is reclaimed before a write is refused for want of space.
+ */
+function reserve(file: FileNode, end: number): void {
+  const quota = file.quota;
+  if (end <= file.data.length) return;
+  // Short of room: give back what files keep to grow into (this one's too) before charging.
+  if (quota?.spare?.size && quota.used + end - file.data.length > quota.limit) reclaimSpare(quota);
+  const have = file.data.length;
+  let capacity = Math.max(end, have * 2, 64);
+  if (quota) {
+    charge(quota, end - have);
+    capacity = Math.min(capacity, end + Math.max(0, quota.limit - quota.used));
+    quota.used += capacity - end;
+    if (capacity > end) (quota.spare ??= new Set()).add(file);
+  }
+  const grown = new Uint8Array(capacity);
+  grown.set(file.data.subarray(0, file.size));
+  file.data = grown;
+}
+
 export function writeAt(file: FileNode, src: Uint8Array, offset: number): number {
   if (file.readonly) throw new WasiError(Errno.ROFS);
   const end = offset + src.length;
-  if (end > file.size) charge(file.quota, end - file.size);
-  if (end > file.data.length) {
-    const grown = new Uint8Array(Math.max(end, file.data.length * 2, 64));
-    grown.set(file.data.subarray(0, file.size));
-    file.data = grown;
-  }
+  reserve(file, end);
   file.data.set(src, offset);
   if (end > file.size) file.size = end;
   file.mtimeNs = nowNs();
@@ -150,16 +202,33 @@ export function writeAt(file: FileNode, src: Uint8Array, offset: number): number
 
 export function truncate(file: FileNode, size: number): void {
   if (file.readonly) throw new WasiError(Errno.ROFS);
-  charge(file.quota, size - file.size);
-  if (size > file.data.length) {
-    const grown = new Uint8Array(size);
-    grown.set(file.data.subarray(0, file.size));
-    file.data = grown;
+  if (size > file.size) {
+    reserve(file, size); // past the old size the buffer is zeros already
   } else if (size < file.size) {
-    file.data.fill(0, size, file.size);
+    // The bytes cut off are freed, not kept as zeros in a buffer the quota no longer sees.
+    const freed = file.data.length - size;
+    file.data = file.data.slice(0, size);
+    charge(file.quota, -freed);
+    file.quota?.spare?.delete(file);
   }
   file.size = size;
   file.mtimeNs = nowNs();
+}
+
+/** A file left its folder: its name and bytes are given back now, or when its last descriptor closes. */
+function removeFile(file: FileNode): void {
+  if (file.opens) {
+    file.orphaned = true;
+    return;
+  }
+  release(file);
+}
+
+function release(file: FileNode): void {
+  charge(file.quota, -(NODE_COST + file.data.length));
+  file.quota?.spare?.delete(file);
+  file.data = new Uint8Array(0);
+  file.size = 0;
 }
 
 /** True when `maybeChild` is `dir` or lies below it (renaming a dir into itself). */
@@ -235,7 +304,7 @@ export class MemMount implements Mount {
       if (!flags.create) throw new WasiError(Errno.NOENT);
       if (r.parent.readonly) throw new WasiError(Errno.ROFS);
       const quota = this.root.quota;
-      charge(quota, NODE_COST);
+      charge(quota, NODE_COST + nameCost(r.name));
       node = makeFile(new Uint8Array(0), false);
       if (quota) node.quota = quota;
       r.parent.entries.set(r.name, node);
@@ -249,6 +318,8 @@ export class MemMount implements Mount {
     if (flags.write && node.readonly) throw new WasiError(Errno.ROFS);
     if (flags.trunc) truncate(node, 0);
     const file = node;
+    file.opens = (file.opens ?? 0) + 1;
+    let open = true;
     return {
       read: (dst, pos) => {
         if (pos >= file.size) return 0;
@@ -262,21 +333,43 @@ export class MemMount implements Mount {
       truncate: (size) => truncate(file, size),
       setTimes: (atim, mtim) => setNodeTimes(file, atim, mtim),
       sync: () => {}, // memory is all this file has: nothing further to make durable
-      close: () => {},
+      close: () => {
+        if (!open) return;
+        open = false;
+        file.opens! -= 1;
+        if (file.opens === 0 && file.orphaned) release(file);
+      },
     };
   }
 
   list(parts: string[]): DirEntry[] {
+    const out: DirEntry[] = [];
+    const cursor = this.openDir(parts);
+    for (let e = cursor.next(); e; e = cursor.next()) out.push(e);
+    return out;
+  }
+
+  /** Walks the folder's own map: a reader holds an iterator, never a copy of the listing. */
+  openDir(parts: string[]): DirCursor {
     const dir = this.existing(parts);
     if (dir.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
-    return [...dir.entries].map(([name, node]) => ({ name, kind: node.kind, ino: node.ino }));
+    const it = dir.entries.entries();
+    return {
+      next: () => {
+        const r = it.next();
+        if (r.done) return undefined;
+        const [name, node] = r.value;
+        return { name, kind: node.kind, ino: node.ino };
+      },
+      close: () => {},
+    };
   }
 
   mkdir(parts: string[]): void {
     const r = this.find(parts);
     if (r.node) throw new WasiError(Errno.EXIST);
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
-    charge(this.root.quota, NODE_COST);
+    charge(this.root.quota, NODE_COST + nameCost(r.name));
     r.parent.entries.set(r.name, makeDir(false, r.parent));
   }
 
@@ -288,7 +381,7 @@ export class MemMount implements Mount {
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
     if (r.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
     r.parent.entries.delete(r.name);
-    charge(this.root.quota, -NODE_COST);
+    charge(this.root.quota, -(NODE_COST + nameCost(r.name)));
   }
 
   unlink(parts: string[]): void {
@@ -297,7 +390,8 @@ export class MemMount implements Mount {
     if (r.node.kind === 'dir') throw new WasiError(Errno.ISDIR);
     if (r.parent.readonly) throw new WasiError(Errno.ROFS);
     r.parent.entries.delete(r.name);
-    charge(this.root.quota, -(NODE_COST + r.node.size));
+    charge(this.root.quota, -nameCost(r.name)); // the name goes now, the file when it is closed
+    removeFile(r.node);
   }
 
   rename(fromParts: string[], toParts: string[]): void {
@@ -313,7 +407,13 @@ export class MemMount implements Mount {
       if (to.node.kind !== 'dir' && moving.kind === 'dir') throw new WasiError(Errno.NOTDIR);
       if (to.node.kind === 'dir' && to.node.entries.size) throw new WasiError(Errno.NOTEMPTY);
     }
-    if (to.node && to.node !== moving) charge(this.root.quota, -(NODE_COST + (to.node.kind === 'file' ? to.node.size : 0)));
+    // Names: `from`'s goes, `to`'s is there afterwards (already paid for if it existed).
+    if (!to.node) charge(this.root.quota, nameCost(to.name) - nameCost(from.name));
+    else if (to.node !== moving) charge(this.root.quota, -nameCost(from.name));
+    if (to.node && to.node !== moving) {
+      if (to.node.kind === 'file') removeFile(to.node);
+      else charge(this.root.quota, -NODE_COST);
+    }
     from.parent.entries.delete(from.name);
     to.parent.entries.set(to.name, moving);
     if (moving.kind === 'dir') moving.parent = to.parent;

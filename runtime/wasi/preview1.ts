@@ -19,7 +19,7 @@ import {
   Whence,
 } from './constants.js';
 import { type DirNode, MemMount, WasiError } from './memfs.js';
-import { type DirEntry, type Mount, type OpenedFile, type Stat, type TimeSpec, resolvePath } from './vfs.js';
+import { type DirCursor, type DirEntry, type Mount, type OpenedFile, type Stat, type TimeSpec, resolvePath } from './vfs.js';
 
 /** Thrown out of the guest when it calls proc_exit; the embedder decides what it means. */
 export class WasiExit extends Error {
@@ -44,13 +44,30 @@ export interface WasiOptions {
   stderr?: (bytes: Uint8Array) => void;
   /** Blocks for `ms` (poll_oneoff on a clock); an embedder may wake it early to interrupt. */
   sleep?: (ms: number) => void;
+  /** Descriptors the guest may hold at once, stdio and mounts included (default DEFAULT_MAX_FDS); past it, EMFILE. */
+  maxFds?: number;
+}
+
+/** Open descriptors per guest by default: one session cannot hold the process's. */
+export const DEFAULT_MAX_FDS = 256;
+
+/**
+ * A folder being read by fd_readdir: the cursor's position and the entries taken from it
+ * but not yet wholly handed to the guest (at most the one cut off by a full buffer).
+ */
+interface DirReading {
+  cursor: DirCursor;
+  /** Cookie (index) of `held[0]`, or of the cursor's next entry when nothing is held. */
+  at: number;
+  held: DirEntry[];
+  ended: boolean;
 }
 
 type OpenFile =
   | { kind: 'stdio'; fd: 0 | 1 | 2 }
   | { kind: 'file'; file: OpenedFile; pos: number; append: boolean; writable: boolean; syncWrites: boolean }
   /** A folder descriptor holds its path from the mount's root: every use resolves it anew. */
-  | { kind: 'dir'; mount: Mount; parts: string[]; preopen?: string; listing?: DirEntry[] };
+  | { kind: 'dir'; mount: Mount; parts: string[]; preopen?: string; reading?: DirReading };
 
 const SYNC_FLAGS = FdFlags.DSYNC | FdFlags.RSYNC | FdFlags.SYNC;
 
@@ -68,6 +85,16 @@ function timeSpecs(atim: bigint, mtim: bigint, flags: number): [TimeSpec, TimeSp
   return [a, m];
 }
 
+function checkMaxFds(n: number): number {
+  if (!Number.isInteger(n) || n < 8) throw new RangeError(`maxFds must be an integer of at least 8 (stdio, the mounts and a few files), not ${n}`);
+  return n;
+}
+
+function closeReading(dir: { reading?: DirReading }): void {
+  if (dir.reading && !dir.reading.ended) dir.reading.cursor.close();
+  dir.reading = undefined;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -81,6 +108,7 @@ export class WasiPreview1 {
   private readonly stderr: (bytes: Uint8Array) => void;
   private readonly sleep: (ms: number) => void;
   private readonly startNs = process.hrtime.bigint();
+  private maxFds: number;
 
   constructor(options: WasiOptions) {
     this.args = (options.args ?? ['python']).map((a) => encoder.encode(`${a}\0`));
@@ -88,6 +116,7 @@ export class WasiPreview1 {
     this.stdout = options.stdout ?? (() => {});
     this.stderr = options.stderr ?? (() => {});
     this.sleep = options.sleep ?? ((ms) => Atomics.wait(sleepCell, 0, 0, ms));
+    this.maxFds = checkMaxFds(options.maxFds ?? DEFAULT_MAX_FDS);
     this.fds.set(0, { kind: 'stdio', fd: 0 });
     this.fds.set(1, { kind: 'stdio', fd: 1 });
     this.fds.set(2, { kind: 'stdio', fd: 2 });
@@ -103,11 +132,17 @@ export class WasiPreview1 {
   remount(guestPath: string, root: DirNode | Mount): void {
     for (const [fd, f] of this.fds) {
       if (f.kind === 'dir' && f.preopen === guestPath) {
+        closeReading(f);
         this.fds.set(fd, { kind: 'dir', mount: asMount(root), parts: [], preopen: guestPath });
         return;
       }
     }
     throw new Error(`no preopen at ${guestPath}`);
+  }
+
+  /** Changes how many descriptors the guest may hold; those already open stay open. */
+  setMaxFds(maxFds: number): void {
+    this.maxFds = checkMaxFds(maxFds);
   }
 
   /** Must be called with the instance's memory before the guest runs. */
@@ -157,6 +192,7 @@ export class WasiPreview1 {
   }
 
   private allocFd(file: OpenFile): number {
+    if (this.fds.size >= this.maxFds) throw new WasiError(Errno.MFILE, `too many open files (at most ${this.maxFds} per session)`);
     let fd = 3;
     while (this.fds.has(fd)) fd++;
     this.fds.set(fd, file);
@@ -284,9 +320,12 @@ export class WasiPreview1 {
     const writable = f.kind === 'stdio' ? f.fd !== 0 : f.kind === 'file' ? f.writable : !f.mount.readonly;
     const rights = writable ? Rights.ALL : Rights.ALL & ~WRITE_RIGHTS;
     v.setBigUint64(ptr + 8, rights, true);
-    // A directory passes on every right: wasi-libc then asks path_open for write access
-    // and a read-only file is refused there, at open, with EROFS (not at the first write).
-    v.setBigUint64(ptr + 16, f.kind === 'dir' ? Rights.ALL : rights, true);
+    // A folder passes on the rights a file opened in it may get. wasi-libc's access(W_OK)
+    // asks for FD_WRITE there: a read-only mount withholds it, so os.access is False under
+    // /lib. The other write rights stay: a write open still asks path_open for them and is
+    // refused there, at open, with EROFS (not at the first write, not as a read-only open).
+    const inheriting = f.kind !== 'dir' ? rights : f.mount.readonly ? Rights.ALL & ~Rights.FD_WRITE : Rights.ALL;
+    v.setBigUint64(ptr + 16, inheriting, true);
   }
   private fd_fdstat_set_flags(fd: number, flags: number): void {
     const f = this.fd(fd);
@@ -340,12 +379,14 @@ export class WasiPreview1 {
     if (f.kind === 'dir' && f.preopen !== undefined) throw new WasiError(Errno.NOTSUP);
     this.fds.delete(fd);
     if (f.kind === 'file') f.file.close();
+    else if (f.kind === 'dir') closeReading(f);
   }
   private fd_renumber(from: number, to: number): void {
     const f = this.fd(from);
     const old = this.fd(to);
     if (old.kind === 'dir' && old.preopen !== undefined) throw new WasiError(Errno.NOTSUP);
     if (old.kind === 'file' && old !== f) old.file.close();
+    if (old.kind === 'dir' && old !== f) closeReading(old);
     this.fds.set(to, f);
     this.fds.delete(from);
   }
@@ -426,32 +467,65 @@ export class WasiPreview1 {
   private fd_readdir(fd: number, buf: number, len: number, cookie: bigint, usedPtr: number): void {
     const dir = this.fd(fd);
     if (dir.kind !== 'dir') throw new WasiError(Errno.NOTDIR);
-    // Listed once per pass (cookie 0), so reading a big folder in small buffers stays linear.
-    if (cookie === 0n || !dir.listing) {
-      const self = dir.mount.stat(dir.parts).ino;
-      const parent = dir.parts.length ? dir.mount.stat(dir.parts.slice(0, -1)).ino : self;
-      dir.listing = [{ name: '.', kind: 'dir', ino: self }, { name: '..', kind: 'dir', ino: parent }, ...dir.mount.list(dir.parts)];
+    // A cookie is an entry's index. The folder is read as the guest asks, from a cursor
+    // kept on the descriptor: nothing is copied but the entry a full buffer cut off
+    // (wasi-libc asks for it again). An earlier cookie (rewinddir, seekdir) starts over.
+    const from = cookie > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cookie);
+    let r = dir.reading;
+    if (!r || from < r.at) {
+      closeReading(dir);
+      r = dir.reading = { cursor: this.listing(dir), at: 0, held: [], ended: false };
     }
-    const names = dir.listing;
-    const v = this.view();
+    const pull = (reading: DirReading): DirEntry | undefined => {
+      if (reading.ended) return undefined;
+      const e = reading.cursor.next();
+      if (!e) {
+        reading.ended = true;
+        reading.cursor.close(); // a folder read to its end holds nothing on the host
+        return undefined;
+      }
+      reading.held.push(e);
+      return e;
+    };
+    while (r.at < from && (r.held.length || pull(r))) {
+      r.held.shift();
+      r.at++;
+    }
     let used = 0;
-    for (let i = Number(cookie); i < names.length && used < len; i++) {
-      const { name, kind, ino } = names[i]!;
-      const nameBytes = encoder.encode(name);
-      const header = new DataView(new ArrayBuffer(24));
-      header.setBigUint64(0, BigInt(i + 1), true);
-      header.setBigUint64(8, ino, true);
-      header.setUint32(16, nameBytes.length, true);
-      header.setUint8(20, kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
+    let whole = 0;
+    for (let i = 0; used < len; i++) {
+      const e = r.held[i] ?? pull(r);
+      if (!e) break;
+      const nameBytes = encoder.encode(e.name);
       const entry = new Uint8Array(24 + nameBytes.length);
-      entry.set(new Uint8Array(header.buffer));
+      const header = new DataView(entry.buffer);
+      header.setBigUint64(0, BigInt(r.at + i + 1), true);
+      header.setBigUint64(8, e.ino, true);
+      header.setUint32(16, nameBytes.length, true);
+      header.setUint8(20, e.kind === 'dir' ? FileType.DIRECTORY : FileType.REGULAR_FILE);
       entry.set(nameBytes, 24);
       // A truncated last entry tells wasi-libc to retry with a bigger buffer.
       const take = Math.min(entry.length, len - used);
       this.bytes(buf + used, take).set(entry.subarray(0, take));
       used += take;
+      if (take === entry.length) whole++;
     }
-    v.setUint32(usedPtr, used, true);
+    // What the guest got whole it asks for again only by starting over.
+    r.held.splice(0, whole);
+    r.at += whole;
+    this.view().setUint32(usedPtr, used, true);
+  }
+
+  /** The entries of a folder descriptor: "." and "..", then the mount's own. */
+  private listing(dir: Extract<OpenFile, { kind: 'dir' }>): DirCursor {
+    const self = dir.mount.stat(dir.parts).ino;
+    const parent = dir.parts.length ? dir.mount.stat(dir.parts.slice(0, -1)).ino : self;
+    const dots: DirEntry[] = [
+      { name: '.', kind: 'dir', ino: self },
+      { name: '..', kind: 'dir', ino: parent },
+    ];
+    const rest = dir.mount.openDir(dir.parts);
+    return { next: () => dots.shift() ?? rest.next(), close: () => rest.close() };
   }
 
   private path_open(

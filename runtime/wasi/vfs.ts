@@ -50,12 +50,24 @@ export interface DirEntry {
   ino: bigint;
 }
 
+/**
+ * A folder being read, entry by entry. It holds a place in the folder, never a copy of
+ * its listing: a guest with many folders half-read costs the host little each.
+ */
+export interface DirCursor {
+  /** The next entry; undefined at the end. */
+  next(): DirEntry | undefined;
+  close(): void;
+}
+
 export interface Mount {
   readonly readonly: boolean;
   stat(parts: string[]): Stat;
   /** A file opens into an OpenedFile; a folder into 'dir' (folder descriptors hold a path). */
   open(parts: string[], flags: OpenFlags): OpenedFile | 'dir';
   list(parts: string[]): DirEntry[];
+  /** Starts reading the folder `parts` (fd_readdir); close() the cursor when done. */
+  openDir(parts: string[]): DirCursor;
   mkdir(parts: string[]): void;
   rmdir(parts: string[]): void;
   unlink(parts: string[]): void;
