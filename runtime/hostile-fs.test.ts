@@ -141,6 +141,9 @@ describe('no silent success', () => {
     const w = await s.run('import errno\nout = []\nfor mode in ["w", "r+b", "ab"]:\n    try:\n        open("/lib/python311.zip", mode)\n        out.append("opened")\n    except OSError as e:\n        out.append(errno.errorcode[e.errno])\nout');
     expect(w.value).toBe("['EROFS', 'EROFS', 'EROFS']");
     expect((await s.run('try:\n    os.utime("missing")\nexcept FileNotFoundError:\n    r = "FileNotFoundError"\nr')).value).toBe("'FileNotFoundError'");
+    // chmod keeps no mode bits (WASI has none) but never succeeds silently where it cannot.
+    const chmod = await s.run('out = []\nopen("here", "w").close()\nfor p in ["missing", "/lib/python311.zip", "here"]:\n    try:\n        os.chmod(p, 0o600)\n        out.append("ok")\n    except OSError as e:\n        out.append(errno.errorcode[e.errno])\nout');
+    expect(chmod.value).toBe("['ENOENT', 'EROFS', 'ok']");
   });
 });
 
