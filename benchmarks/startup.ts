@@ -85,13 +85,6 @@ const IMPORT_THEN_PRINT = "await import('tooliscode'); console.log(1);";
 /** The same, printing how long the import took inside the process (ms). */
 const IMPORT_MS = "const t = performance.now(); await import('tooliscode'); console.log(performance.now() - t);";
 
-/** A new process that loads a build through the library and prints the first cell's output. */
-const firstOutputScript = (dir: string) => `import { loadGuest } from 'tooliscode';
-  const guest = await loadGuest(${JSON.stringify(dir)});
-  const session = await guest.createSession();
-  await session.run('print(1)', { onStdout: (text) => process.stdout.write(text) });
-  process.exit(0);`;
-
 export interface StartupResult {
   /** Milliseconds from spawning node to the first byte on stdout, per variant. */
   process: Record<string, Stats>;
@@ -107,7 +100,7 @@ export async function startup(dir: string, rounds = 10, log: (line: string) => v
   const variants: Record<string, string[]> = {
     'node -e (floor)': [node, '-e', 'console.log(1)'],
     "import('tooliscode'), then print": [node, '--input-type=module', '-e', IMPORT_THEN_PRINT],
-    'library: loadGuest + createSession + first cell': [node, '--input-type=module', '-e', firstOutputScript(dir)],
+    'library: loadGuest + createSession + first cell': [node, join(root, 'build', 'benchmarks', 'first-output.js'), dir],
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const inProcess: number[] = [];
@@ -115,7 +108,7 @@ export async function startup(dir: string, rounds = 10, log: (line: string) => v
   for (let r = 0; r < rounds; r++) {
     for (const [name, args] of Object.entries(variants)) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      samples[name]!.push(await timeToFirstOutput(args));
+      samples[name]!.push(await timeToFirstOutput(args, process.env, root));
     }
     inProcess.push(Number(execFileSync(node, ['--input-type=module', '-e', IMPORT_MS], { cwd: root, encoding: 'utf8' })));
   }
@@ -140,7 +133,7 @@ export function startupMarkdown(s: StartupResult, section: string): string[] {
   return [
     `## ${section}. Importing the library, and a new process to a cell's first output`,
     '',
-    `Milliseconds from spawning \`node\` to the first byte on stdout, ${s.importInProcess.samples} rounds, alternating. The library rows run in the package folder, so \`tooliscode\` is the package itself; the last one is \`loadGuest(dir)\` (default options), \`createSession()\` and \`run('print(1)')\` with \`onStdout\` writing to stdout.`,
+    `Milliseconds from spawning \`node\` to the first byte on stdout, ${s.importInProcess.samples} rounds, alternating. The library rows run in the package folder, so \`tooliscode\` is the package itself; the last one is \`build/benchmarks/first-output.js\`: \`loadGuest(dir)\` (default options), \`createSession()\` and \`run('print(1)')\` with \`onStdout\` writing to stdout.`,
     '',
     '| process | median | p90 | min | max | x node -e |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
