@@ -9,11 +9,15 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
+import { compat, compatMarkdown } from './compat.js';
 import { contextSizes } from './context-size.js';
+import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl } from './monty.js';
 import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
+import { startup, startupMarkdown } from './startup.js';
+import { type Interpreter, montyInterpreter, nativeInterpreter, pyodideInterpreter, ticInterpreter, workloads, workloadsMarkdown } from './workloads.js';
 import { workflow } from './workflow.js';
 import { workspaceBench, workspaceMarkdown } from './workspace.js';
 
@@ -41,10 +45,13 @@ async function coldStart(): Promise<Record<string, Stats>> {
   log('1/6 whole-process cold start (node start -> first output), 8 rounds');
   const tic = join(root, 'bin', 'tic.js');
   const pyodide = "import { loadPyodide } from 'pyodide'; const py = await loadPyodide(); py.runPython('print(1)');";
+  const monty = "import { Monty } from '@pydantic/monty'; new Monty('print(1)').run();";
+  const hasMonty = (await loadMonty()).monty !== undefined;
   return alternate(8, {
     'tooliscode (snapshot)': () => timeToFirstOutput([process.execPath, tic, 'run', '-c', 'print(1)']),
     'tooliscode (no snapshot)': () => timeToFirstOutput([process.execPath, tic, 'run', '--no-snapshot', '-c', 'print(1)']),
     'Pyodide (loadPyodide)': () => timeToFirstOutput([process.execPath, '--input-type=module', '-e', pyodide]),
+    ...(hasMonty ? { 'Monty (new Monty(code).run())': () => timeToFirstOutput([process.execPath, '--input-type=module', '-e', monty], process.env, root) } : {}),
     'node -e (floor)': () => timeToFirstOutput([process.execPath, '-e', 'console.log(1)']),
   });
 }
@@ -54,6 +61,7 @@ async function sessionStarts(dir: string): Promise<Record<string, Stats>> {
   const warm = await loadGuest(dir, { warm: 1 });
   const cold = await loadGuest(dir, { warm: 0 });
   await loadPyodideFromSnapshot(); // makes the snapshot once, outside the timing
+  const { monty } = await loadMonty();
   const timed = async (fn: () => Promise<void>) => {
     const t = performance.now();
     await fn();
@@ -78,6 +86,7 @@ async function sessionStarts(dir: string): Promise<Record<string, Stats>> {
     'Pyodide from its memory snapshot': () => timed(async () => void (await loadPyodideFromSnapshot()).runPython('1')),
     // Fresh Pyodide takes seconds: 4 rounds of 12 are enough for its figure.
     'Pyodide, fresh loadPyodide()': (r) => (r < 4 ? timed(async () => void (await loadPyodideFresh()).runPython('1')) : Promise.resolve(undefined)),
+    ...(monty ? { 'Monty, new Monty(code).run() (no interpreter state to start)': async () => montyNewSandbox(monty) } : {}),
   });
   await warm.close();
   return result;
@@ -89,10 +98,13 @@ async function callbacks(dir: string) {
   const floor = await threadPingPong();
   const ffi = await pyodideFfi();
   const rpc = await jsonRpcRoundTrip();
+  const { monty } = await loadMonty();
+  const montyCall = monty ? montyHostCall(monty) : undefined;
   return {
     'tooliscode, sync handler': rt.sync,
     'tooliscode, async handler': rt.async,
     'Pyodide sync FFI call (in-thread, no isolation)': ffi,
+    ...(montyCall ? { 'Monty external function (in-thread; per call over a loop of 3 000, minus the bare loop)': montyCall } : {}),
     'stdio JSON-RPC child process (an MCP call over stdio)': rpc,
     'floor: worker <-> main wake-up (Atomics), no work': floor,
     'floor: direct JavaScript call of the handler': rt.jsFloor,
@@ -128,13 +140,24 @@ async function throughput(dir: string) {
     'Pyodide (CPython 3.14, emscripten)': async () => Number(await pyodideRun(CPU_CELL)),
     'native python3.11': async () => Number(execFileSync('/usr/bin/python3.11', ['-c', `${CPU_CELL}\nprint(result)`], { encoding: 'utf8' })),
   });
+  log('   the five CPU workloads, 3 rounds');
+  const { monty } = await loadMonty();
+  const montyErrors: Record<string, string> = {};
+  const interpreters: Record<string, Interpreter> = {
+    tooliscode: ticInterpreter(s),
+    Pyodide: pyodideInterpreter,
+    ...(monty ? { Monty: montyInterpreter(monty, montyErrors) } : {}),
+    'native python3.11': nativeInterpreter(),
+  };
+  const five = await workloads(interpreters, 'native python3.11', 3, montyErrors);
   await s.close();
   const rss = [1, 10, 100].map((n) => {
     log(`   RSS with ${n} idle session(s)`);
     return rssPerSession(dir, n);
   });
   const pyodideRss = pyodideRssPerInterpreter();
-  return { cellsPerSecond, cpu, rss, pyodideRss };
+  const montyRss = monty ? montyRssPerRepl() : undefined;
+  return { cellsPerSecond, cpu, five, rss, pyodideRss, montyRss };
 }
 
 /** RSS added per Pyodide interpreter (from its snapshot), measured in a fresh process. */
@@ -170,6 +193,11 @@ async function main(): Promise<void> {
   const sessions = await sessionStarts(dir);
   const calls = await callbacks(dir);
   const tp = await throughput(dir);
+  log('library import and a new process to the first output, 10 rounds');
+  const start = await startup(dir, 10, log);
+  log('compatibility: typical cells in tooliscode, Monty and Pyodide against native python3.11');
+  const compatibility = await compat(['tooliscode', 'monty', 'pyodide'], log);
+  const montyInfo = await loadMonty();
   log('5/6 workspace size (one file against 5,000 files + 100 MB), 7 rounds');
   const workspace = await workspaceBench(dir, log);
   log('6/6 context size');
@@ -180,7 +208,7 @@ async function main(): Promise<void> {
   const packages = await packageCost(join(dirname(dir), 'tools.json'), dirname(dir), log);
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
   const { aioGatherPerCallUs, ...callRows } = calls;
-  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, workspace, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
+  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, startup: start, compatibility, workspace, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
@@ -191,6 +219,8 @@ async function main(): Promise<void> {
     '# Benchmark results',
     '',
     `Written by \`npm run bench\` on ${machine.date.slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}. The run took ${f(results.seconds, 0)} s. Peers alternate round by round inside each benchmark. Re-run it to measure your machine; \`npm run bench -- --json\` gives the raw figures.`,
+    '',
+    montyInfo.monty ? `Peers: Pyodide (npm \`pyodide\`), \`@pydantic/monty\` ${montyInfo.version ?? ''} (a Python subset in Rust, a native addon; it runs in the host's thread with no interpreter state to start), native \`/usr/bin/python3.11\`, a bare \`node -e\`.` : `Peers: Pyodide, native \`/usr/bin/python3.11\`, a bare \`node -e\`. Monty left out: ${montyInfo.missing}.`,
     '',
     '## 1. Whole-process cold start',
     '',
@@ -224,11 +254,17 @@ async function main(): Promise<void> {
     '',
     ...statsTable('interpreter', 'ms', tp.cpu, 'native python3.11', 0),
     '',
+    'The five CPU workloads of issue #21 (the same code everywhere; milliseconds, median of 3 rounds, and the ratio to native):',
+    '',
+    ...workloadsMarkdown(tp.five, 'native python3.11'),
+    '',
+    `Target: CPU-bound Python <= 1.5x native CPython 3.11 (geometric mean of the five). tooliscode: ${tp.five.geomean.tooliscode !== undefined ? `${f(tp.five.geomean.tooliscode, 2)}x (${tp.five.geomean.tooliscode <= 1.5 ? 'met' : 'not met'})` : 'n/a'}.`,
+    '',
     '| idle sessions | RSS per session | process RSS |',
     '| ---: | ---: | ---: |',
     ...tp.rss.map((r) => `| ${r.count} | ${f(r.perSessionMb)} MB | ${f(r.totalMb, 0)} MB |`),
     '',
-    `Pyodide, per interpreter started from its snapshot: ${f(tp.pyodideRss)} MB. Target: idle session <= 16 MB.`,
+    `Pyodide, per interpreter started from its snapshot: ${f(tp.pyodideRss)} MB.${tp.montyRss !== undefined ? ` Monty, per idle \`MontyRepl\` that ran one cell (100 of them): ${f(tp.montyRss, 2)} MB.` : ''} Target: idle session <= 12 MB.`,
     '',
     '## 5. Context size',
     '',
@@ -245,6 +281,10 @@ async function main(): Promise<void> {
     ...workspaceMarkdown(workspace),
     '',
     ...packages.markdown,
+    '',
+    ...startupMarkdown(start, '8'),
+    '',
+    ...compatMarkdown(compatibility, '9'),
     '',
   ].join('\n');
   writeFileSync(join(root, 'benchmarks', 'RESULTS.md'), md);

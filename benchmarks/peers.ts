@@ -87,10 +87,10 @@ export async function jsonRpcRoundTrip(calls = 2000): Promise<Stats> {
 }
 
 /** Milliseconds from spawning `args` to the first byte on its stdout. */
-export function timeToFirstOutput(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export function timeToFirstOutput(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(args[0]!, args.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(args[0]!, args.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'], ...(cwd ? { cwd } : {}) });
     let done = false;
     child.stdout.once('data', () => {
       done = true;

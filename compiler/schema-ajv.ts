@@ -1,22 +1,35 @@
 // One choice of ajv per JSON Schema draft, shared by the compiler (is this a schema?) and
 // the runtime (do these arguments fit it? does this result fit the output schema?).
+//
+// ajv and ajv-formats cost about 40 ms to load and are needed only when a tool call's
+// arguments are first checked, so they are required on first use (they are CommonJS, so
+// a synchronous require works where the callers are synchronous): `import 'tooliscode'`
+// and a session that never calls a tool do not pay for them.
 
-import { Ajv } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-
-// ajv-formats is CommonJS: under Node's ESM loader its default import is module.exports.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
+import { createRequire } from 'node:module';
+import type { Ajv } from 'ajv';
 
 // Known formats (date-time, email, uri, uuid, ...) are checked, as the prompt tells the
 // model; an unknown format is descriptive only, and `logger: false` keeps ajv from
 // printing about it on the host's stderr. multipleOfPrecision: without it ajv refuses
 // 19.99 as a multiple of 0.01 (it divides floats).
 const options = { strict: false, allErrors: false, logger: false, multipleOfPrecision: 9 } as const;
-const ajv07 = new Ajv(options);
-const ajv2020 = new Ajv2020(options);
-addFormats(ajv07);
-addFormats(ajv2020);
+
+let instances: { ajv07: Ajv; ajv2020: Ajv } | undefined;
+
+function ajvs(): { ajv07: Ajv; ajv2020: Ajv } {
+  if (instances) return instances;
+  const require = createRequire(import.meta.url);
+  const { Ajv: Ajv07 } = require('ajv') as typeof import('ajv');
+  const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  // ajv-formats is CommonJS: its module.exports is the function (also as .default).
+  const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+  const ajv07 = new Ajv07(options);
+  const ajv2020 = new Ajv2020(options);
+  addFormats(ajv07);
+  addFormats(ajv2020);
+  return (instances = { ajv07, ajv2020 });
+}
 
 /**
  * The ajv for the schema's draft (2019-09 and 2020-12 by their `$schema`, else draft-07),
@@ -26,5 +39,6 @@ addFormats(ajv2020);
 export function ajvFor(schema: Record<string, unknown>): { ajv: Ajv; schema: Record<string, unknown> } {
   const { $schema, $id: _id, ...rest } = schema;
   const uri = typeof $schema === 'string' ? $schema : '';
+  const { ajv07, ajv2020 } = ajvs();
   return { ajv: uri.includes('2020-12') || uri.includes('2019-09') ? ajv2020 : ajv07, schema: rest };
 }

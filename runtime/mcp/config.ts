@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { CompileError, type Diagnostic, child } from '../../compiler/diagnostics.js';
 
 interface SpecBase {
@@ -68,7 +69,14 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-const validateConfig = new Ajv({ allErrors: true, strict: false }).compile(CONFIG_SCHEMA);
+let compiled: ValidateFunction | undefined;
+
+/** The config's validator, compiled on first use: ajv is not loaded by `import 'tooliscode'`. */
+function configValidator(): ValidateFunction {
+  if (compiled) return compiled;
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return (compiled = new Ajv({ allErrors: true, strict: false }).compile(CONFIG_SCHEMA));
+}
 
 const A = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
@@ -125,6 +133,7 @@ export function parseServersConfig(file: string, text: string, env: NodeJS.Proce
   } catch (err) {
     fail([{ path: '', message: `malformed JSON: ${(err as Error).message.replace(/^.*?: /, '')}` }]);
   }
+  const validateConfig = configValidator();
   if (!validateConfig(data)) {
     const seen = new Set<string>();
     const problems = validateConfig.errors!.map(describe).filter((p) => !seen.has(`${p.path}\0${p.message}`) && seen.add(`${p.path}\0${p.message}`));

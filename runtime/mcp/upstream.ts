@@ -5,13 +5,52 @@
 
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type CallToolResult, ErrorCode, McpError as ProtocolError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { type ServerSpec, describeServer } from './config.js';
+
+// The MCP SDK (about 190 modules with zod) is loaded by the first start of a server, not
+// by `import 'tooliscode'`: a host that only runs sessions never pays for it.
+type Sdk = {
+  Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
+  SSEClientTransport: typeof import('@modelcontextprotocol/sdk/client/sse.js').SSEClientTransport;
+  StdioClientTransport: typeof import('@modelcontextprotocol/sdk/client/stdio.js').StdioClientTransport;
+  StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
+  StreamableHTTPError: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPError;
+  ErrorCode: typeof import('@modelcontextprotocol/sdk/types.js').ErrorCode;
+  ProtocolError: typeof import('@modelcontextprotocol/sdk/types.js').McpError;
+};
+let sdk: Sdk | undefined;
+
+async function loadSdk(): Promise<Sdk> {
+  if (sdk) return sdk;
+  const [client, sse, stdio, http, types] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
+  return (sdk = {
+    Client: client.Client,
+    SSEClientTransport: sse.SSEClientTransport,
+    StdioClientTransport: stdio.StdioClientTransport,
+    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+    StreamableHTTPError: http.StreamableHTTPError,
+    ErrorCode: types.ErrorCode,
+    ProtocolError: types.McpError,
+  });
+}
+
+/** The SDK once a start has loaded it (every client, and so every error of one, comes after). */
+function loaded(): Sdk {
+  if (!sdk) throw new Error('the MCP SDK is not loaded yet');
+  return sdk;
+}
+
+const isProtocolError = (err: unknown, code: 'RequestTimeout' | 'ConnectionClosed') =>
+  sdk !== undefined && err instanceof sdk.ProtocolError && err.code === sdk.ErrorCode[code];
 
 /** A failure of an MCP server, with a message that names it and what it was doing. */
 export class McpError extends Error {
@@ -54,11 +93,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Prom
   ]);
 }
 
-const isTimeout = (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.RequestTimeout;
+const isTimeout = (err: unknown) => isProtocolError(err, 'RequestTimeout');
 /** The connection is gone (a stdio server exited; an HTTP server refused or forgot the session). */
 const isConnectionLoss = (err: unknown) =>
-  (err instanceof ProtocolError && err.code === ErrorCode.ConnectionClosed) ||
-  err instanceof StreamableHTTPError ||
+  isProtocolError(err, 'ConnectionClosed') ||
+  (sdk !== undefined && err instanceof sdk.StreamableHTTPError) ||
   (err instanceof TypeError && /fetch failed/.test(err.message));
 
 export class Upstream {
@@ -103,6 +142,7 @@ export class Upstream {
 
   private makeTransport(): Transport {
     const s = this.spec;
+    const { SSEClientTransport, StdioClientTransport, StreamableHTTPClientTransport } = loaded();
     if (s.transport === 'stdio') {
       const t = new StdioClientTransport({
         command: s.command,
@@ -155,6 +195,7 @@ export class Upstream {
       });
     }
     this.logLine(`starting ${describeServer(this.spec)}`);
+    const { Client } = await loadSdk();
     const client = new Client({ name: 'tooliscode', version: '1' });
     client.onclose = () => this.onClosed(client);
     client.onerror = (err) => this.logLine(`transport error: ${err.message}`);
@@ -207,7 +248,7 @@ export class Upstream {
   }
 
   private explain(err: unknown): string {
-    if (err instanceof ProtocolError && err.code === ErrorCode.ConnectionClosed) {
+    if (isProtocolError(err, 'ConnectionClosed')) {
       return this.spec.transport === 'stdio' ? 'the process exited' : 'the connection closed';
     }
     const e = err as NodeJS.ErrnoException & { cause?: { code?: string; message?: string } };

@@ -1,0 +1,113 @@
+// @pydantic/monty (a Python-subset interpreter in Rust, a native addon) as a benchmark peer.
+// It is optional: `loadMonty()` says why it cannot be used (not installed, no build for this
+// platform) and every Monty row is then left out with that note.
+
+import { execFileSync } from 'node:child_process';
+import { packageRoot } from '../runtime/package-root.js';
+import { type Stats, stats } from './runtime.js';
+
+export type MontyModule = typeof import('@pydantic/monty');
+
+let loaded: Promise<{ monty?: MontyModule; version?: string; missing?: string }> | undefined;
+
+/** The Monty module, or why it is missing. */
+export function loadMonty(): Promise<{ monty?: MontyModule; version?: string; missing?: string }> {
+  loaded ??= (async () => {
+    try {
+      const monty = await import('@pydantic/monty');
+      new monty.Monty('1').run(); // the native addon loads on first use
+      const { createRequire } = await import('node:module');
+      let version: string | undefined;
+      try {
+        const req = createRequire(import.meta.url);
+        version = (req(req.resolve('@pydantic/monty').replace(/wrapper\.js$/, 'package.json')) as { version: string }).version;
+      } catch {
+        version = undefined;
+      }
+      return { monty, ...(version ? { version } : {}) };
+    } catch (err) {
+      return { missing: `@pydantic/monty could not be loaded (${(err as Error).message.split('\n')[0]}); install it with \`npm install --no-save @pydantic/monty\`` };
+    }
+  })();
+  return loaded;
+}
+
+export interface MontyRun {
+  stdout: string;
+  output: unknown;
+}
+
+/**
+ * Runs `code` to completion, calling `functions` for its external calls (positional
+ * arguments, then the keyword arguments as one object, as Monty's own runMontyAsync does)
+ * and resolving its name lookups to them. A function that throws raises its error in Python.
+ */
+export function montyRun(m: MontyModule, code: string, functions: Record<string, (...args: unknown[]) => unknown> = {}, options: { mount?: InstanceType<MontyModule['MountDir']>; maxDurationSecs?: number } = {}): MontyRun {
+  let stdout = '';
+  let progress = new m.Monty(code).start({
+    printCallback: (_stream: string, text: string) => {
+      stdout += text;
+    },
+    limits: { maxDurationSecs: options.maxDurationSecs ?? 30 },
+    ...(options.mount ? { mount: options.mount } : {}),
+  });
+  while (!(progress instanceof m.MontyComplete)) {
+    if (progress instanceof m.MontyNameLookup) {
+      const fn = functions[progress.variableName];
+      progress = fn ? progress.resume({ value: fn }) : progress.resume();
+      continue;
+    }
+    const call = progress as InstanceType<MontyModule['MontySnapshot']>;
+    const fn = functions[call.functionName];
+    let value: unknown;
+    try {
+      if (!fn) throw Object.assign(new Error(`name '${call.functionName}' is not defined`), { name: 'NameError' });
+      value = fn(...call.args, call.kwargs);
+    } catch (err) {
+      const e = err as Error;
+      progress = call.resume({ exception: { type: /^[A-Z]\w*Error$/.test(e.name) ? e.name : 'RuntimeError', message: e.message } });
+      continue;
+    }
+    progress = call.resume({ returnValue: value });
+  }
+  return { stdout, output: progress.output };
+}
+
+/** Milliseconds for a new sandbox to run `1` (parse + run; Monty keeps no interpreter state). */
+export function montyNewSandbox(m: MontyModule): number {
+  const t = performance.now();
+  new m.Monty('1').run();
+  return performance.now() - t;
+}
+
+/** Microseconds per call of a trivial external function, Python -> JS -> Python, timed around a loop of `calls`. */
+export function montyHostCall(m: MontyModule, calls = 3000, rounds = 20): Stats {
+  const ping = (n: unknown) => n;
+  const code = `for i in range(${calls}):\n    ping(i)`;
+  const loop = `for i in range(${calls}):\n    i`;
+  montyRun(m, code, { ping }); // warm-up
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let t = performance.now();
+    montyRun(m, code, { ping });
+    const withCalls = performance.now() - t;
+    t = performance.now();
+    montyRun(m, loop);
+    const bare = performance.now() - t;
+    samples.push(((withCalls - bare) * 1000) / calls);
+  }
+  return stats(samples);
+}
+
+/** RSS added per idle Monty REPL that has run one cell, in a fresh process (MB). */
+export function montyRssPerRepl(count = 100): number {
+  const script = `import { MontyRepl } from '@pydantic/monty';
+    const gc = globalThis.gc; const keep = [];
+    const first = new MontyRepl(); first.feed('x = [i * i for i in range(1000)]'); keep.push(first);
+    gc?.(); await new Promise((r) => setTimeout(r, 50)); gc?.();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < ${count}; i++) { const r = new MontyRepl(); r.feed('x = [i * i for i in range(1000)]\\nlen(x)'); keep.push(r); }
+    gc?.(); await new Promise((r) => setTimeout(r, 50)); gc?.();
+    console.log((process.memoryUsage().rss - before) / ${count} / 2 ** 20);`;
+  return Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: packageRoot(), encoding: 'utf8' }));
+}
