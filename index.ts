@@ -79,7 +79,7 @@ export {
   type RunPythonInput,
   type RunPythonOutput,
 } from './runtime/result-text.js';
-export type { CodeModeOptions, ConversationOptions, RunPythonToolDefinition, RunPythonResult } from './adapters/code-mode.js';
+export type { CellOptions, CodeModeOptions, ConversationOptions, RunPythonToolDefinition, RunPythonResult } from './adapters/code-mode.js';
 
 // codeMode's classes: only codeMode() makes their instances, so until its module is loaded
 // there is nothing they could be the class of. These stand-ins match nothing and cannot be
