@@ -79,6 +79,7 @@ export {
   type RunPythonInput,
   type RunPythonOutput,
 } from './runtime/result-text.js';
+export { CellFailedError } from './adapters/cell-failed.js';
 export type { CellOptions, CodeModeOptions, ConversationOptions, RunPythonToolDefinition, RunPythonResult } from './adapters/code-mode.js';
 
 // codeMode's classes: only codeMode() makes their instances, so until its module is loaded

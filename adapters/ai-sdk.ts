@@ -5,7 +5,8 @@
 // `abortSignal` cancels the cell. `toModelOutput` gives the model only the text.
 
 import type { Tool } from 'ai';
-import { CellFailedError, type Conversation, type RunPythonResult } from './code-mode.js';
+import { CellFailedError } from './cell-failed.js';
+import type { Conversation, RunPythonResult } from './code-mode.js';
 import { importPeer } from './peer.js';
 
 export interface AiSdkToolOptions {

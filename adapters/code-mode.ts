@@ -71,13 +71,7 @@ export class ConversationClosedError extends Error {
   override name = 'ConversationClosedError';
 }
 
-/** A cell that raised, as frameworks want a failed tool: its message is the text the model reads (the traceback). */
-export class CellFailedError extends Error {
-  override name = 'CellFailedError';
-  constructor(readonly result: RunPythonResult) {
-    super(result.text);
-  }
-}
+export { CellFailedError } from './cell-failed.js';
 
 /** Loads the build once; hands out conversations, each with its own session. */
 export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {

@@ -4,7 +4,8 @@
 // traceback) reaches the model through `errorFunction`, not the SDK's generic text.
 
 import type { FunctionTool } from '@openai/agents';
-import { CellFailedError, type Conversation } from './code-mode.js';
+import { CellFailedError } from './cell-failed.js';
+import type { Conversation } from './code-mode.js';
 import { importPeer } from './peer.js';
 
 /** `new Agent({ tools: [await openaiAgentsTool(conversation)], ... })` */
