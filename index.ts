@@ -28,6 +28,7 @@ export { loadGuest, Guest, type LoadOptions } from './runtime/guest.js';
 export {
   Session,
   SessionClosedError,
+  SessionBusyError,
   DEFAULT_LIMITS,
   type Handler,
   type Handlers,
@@ -39,6 +40,7 @@ export {
   type ToolCallRecord,
 } from './runtime/session.js';
 export { GuestLoadError } from './runtime/load.js';
+export { CheckpointError } from './runtime/checkpoint.js';
 export { type OutputSchemaMode } from './runtime/tools.js';
 export type { BuildOptions, BuildResult, Manifest } from './compiler/build.js';
 

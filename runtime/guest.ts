@@ -7,11 +7,18 @@ import { join } from 'node:path';
 import type { Manifest } from '../compiler/build.js';
 import { GuestLoadError, readBuildDir } from './load.js';
 import { packageRoot } from './package-root.js';
-import type { FromWorker } from './session-protocol.js';
+import { CheckpointError, decodeCheckpoint, initialMemory } from './checkpoint.js';
+import type { FromWorker, ToWorker } from './session-protocol.js';
+import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
 
 export interface LoadOptions {
+  /**
+   * Signs checkpoints (HMAC-SHA256) and refuses unsigned or tampered ones on restore
+   * (default: $TIC_CHECKPOINT_KEY; none: checkpoints are validated field by field only).
+   */
+  checkpointKey?: string;
   /**
    * Workers kept instantiated and ready, so that createSession only hands one over
    * (default 1; 0 starts every session cold). Idle workers never keep the process alive.
@@ -30,6 +37,8 @@ export class Guest {
   private readonly pool: WorkerHandle[] = [];
   private readonly script = new URL(`file://${join(packageRoot(), 'build', 'runtime', 'session-worker.js')}`);
 
+  private base: SharedArrayBuffer | undefined;
+
   /** @internal use loadGuest */
   constructor(
     readonly dir: string,
@@ -38,13 +47,15 @@ export class Guest {
     private readonly module: WebAssembly.Module,
     private readonly lib: Record<string, SharedArrayBuffer>,
     private readonly warm: number,
+    private readonly globals: GlobalSlot[],
+    private readonly checkpointKey: string | undefined,
   ) {
     if (!existsSync(this.script.pathname)) throw new GuestLoadError(`${this.script.pathname} is missing: run npm run build`);
     this.refill();
   }
 
   private spawn(): WorkerHandle {
-    return spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib }, this.script);
+    return spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals }, this.script);
   }
 
   private refill(): void {
@@ -60,6 +71,54 @@ export class Guest {
 
   /** Starts a session: a fresh guest of its own, from the snapshot. */
   async createSession<H extends object = Handlers>(options: SessionOptions<H> = {}): Promise<Session> {
+    const { handle, limits } = await this.configuredWorker(options);
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, this, options as SessionOptions);
+  }
+
+  /**
+   * A session that continues where `checkpoint` (Session.checkpoint) left off: in this
+   * process or another, with its globals, imports, pending tasks, in-memory workspace and
+   * open files. Refused (CheckpointError) if another build made it, if it is unsigned or
+   * tampered with under a checkpoint key, or if any field is out of bounds. A host-folder
+   * workspace is given again as `workspace` (its files are the folder's, not the checkpoint's).
+   */
+  async restore<H extends object = Handlers>(checkpoint: Uint8Array, options: SessionOptions<H> & { fresh?: boolean } = {}): Promise<Session> {
+    const decoded = decodeCheckpoint(checkpoint, this.guestSha256, this.checkpointKey);
+    const { handle, limits } = await this.configuredWorker(options);
+    const restored = new Promise<void>((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.t !== 'restored') return;
+        handle.worker.off('message', onMessage);
+        if (m.error) reject(new CheckpointError(`cannot restore the checkpoint: ${m.error}`));
+        else resolve();
+      };
+      handle.worker.on('message', onMessage);
+    });
+    handle.worker.ref(); // until the worker answers
+    handle.worker.postMessage({ t: 'restore', state: decoded.state, pages: decoded.pages, blobs: decoded.blobs, fresh: options.fresh ?? false } satisfies ToWorker);
+    try {
+      await restored;
+    } catch (err) {
+      await handle.worker.terminate();
+      throw err;
+    } finally {
+      handle.worker.unref();
+    }
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, this, options as SessionOptions);
+  }
+
+  /** The SHA-256 of the build's guest.wasm: what a checkpoint is bound to. */
+  get guestSha256(): string {
+    return this.manifest.files['guest.wasm']!;
+  }
+
+  /** @internal what Session.checkpoint needs from its guest. */
+  checkpointContext(): { base: SharedArrayBuffer; guestSha256: string; key?: string } {
+    this.base ??= shared(initialMemory(readFileSync(join(this.dir, 'guest.wasm'))));
+    return { base: this.base, guestSha256: this.guestSha256, ...(this.checkpointKey !== undefined ? { key: this.checkpointKey } : {}) };
+  }
+
+  private async configuredWorker(options: SessionOptions<object>): Promise<{ handle: WorkerHandle; limits: Required<Limits> }> {
     const handle = this.pool.shift() ?? this.spawn();
     this.refill();
     await handle.ready;
@@ -82,14 +141,14 @@ export class Guest {
         maxCallBytes: limits.maxCallBytes,
         ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
       },
-    });
+    } satisfies ToWorker);
     try {
       await configured;
     } catch (err) {
       await handle.worker.terminate();
       throw err;
     }
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema);
+    return { handle, limits };
   }
 
   /** Resolves once the warm workers are instantiated (createSession is then at its fastest). */
@@ -109,6 +168,8 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
   const b = readBuildDir(dir);
   const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
   for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
-  const module = await WebAssembly.compile(await readFile(b.wasmPath));
-  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, options.warm ?? 1);
+  // Its mutable globals exported, so that a checkpoint can read and restore them.
+  const { wasm, globals } = instrumentGlobals(await readFile(b.wasmPath));
+  const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, options.warm ?? 1, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY);
 }

@@ -6,7 +6,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
 import { syncHostCalls } from './host-calls.js';
-import { WasiExit, WasiPreview1 } from './wasi/preview1.js';
+import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
+import { type GlobalSlot, PAGE, restoreGlobals } from './snapshot/capture.js';
 import type { Mount } from './wasi/vfs.js';
 
 export interface CellError {
@@ -120,6 +121,7 @@ const encoder = new TextEncoder();
 const utf8 = new TextDecoder();
 
 export class GuestInstance {
+  private readonly instance: WebAssembly.Instance;
   private readonly exports: GuestExports;
   private readonly wasi: WasiPreview1;
   private hooks: RunHooks = {};
@@ -164,6 +166,7 @@ export class GuestInstance {
       poll: (): number => poll(),
     };
     const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
+    this.instance = instance;
     this.exports = instance.exports as unknown as GuestExports;
     this.wasi.bind(this.exports.memory);
     if (!image.snapshot) {
@@ -245,6 +248,42 @@ export class GuestInstance {
           : `the guest crashed: ${(err as Error).message}; this session is over`;
       throw new GuestCrash(this.dead);
     }
+  }
+
+  /**
+   * The guest between cells, for a checkpoint: its linear memory (a view, valid until the
+   * guest runs again), its mutable globals (`globals`: the slots instrumentGlobals exported)
+   * and the WASI state, whose files go into `blobs`.
+   */
+  saveState(globals: GlobalSlot[], blobs: Uint8Array[]): { memory: Uint8Array; globals: (number | string)[]; wasi: SavedWasi } {
+    if (this.dead) throw new GuestCrash(this.dead);
+    const values = globals.map((slot) => {
+      const g = this.instance.exports[slot.exportName];
+      if (!(g instanceof WebAssembly.Global)) throw new GuestCrash(`the guest exports no global ${slot.exportName} (was it loaded with loadGuest?)`);
+      return g.value as number | bigint;
+    });
+    return {
+      memory: new Uint8Array(this.exports.memory.buffer),
+      globals: values.map((v) => (typeof v === 'bigint' ? v.toString() : v)),
+      wasi: this.wasi.saveState(blobs),
+    };
+  }
+
+  /**
+   * Continues from a checkpoint: this instance must be fresh from the same snapshot. The
+   * memory grows to `pages`, the changed pages are written, the globals and the WASI state
+   * restored. `wasi` is validated as hostile input (WasiStateError/TreeStateError).
+   */
+  loadState(globals: GlobalSlot[], state: { pages: number; globals: (number | string)[]; wasi: unknown }, pages: { index: number; bytes: Uint8Array }[], blobs: Uint8Array): void {
+    const memory = this.exports.memory;
+    const have = memory.buffer.byteLength / PAGE;
+    if (state.pages < have) throw new GuestCrash(`the checkpoint's memory (${state.pages} pages) is smaller than a fresh guest's (${have})`);
+    if (state.pages > have) memory.grow(state.pages - have);
+    const view = new Uint8Array(memory.buffer);
+    for (const p of pages) view.set(p.bytes, p.index * PAGE);
+    if (state.globals.length !== globals.length) throw new GuestCrash(`the checkpoint has ${state.globals.length} globals, this guest ${globals.length}`);
+    restoreGlobals(this.instance, globals, state.globals.map((v, i) => (globals[i]!.type === 'i64' ? BigInt(v) : Number(v))));
+    this.wasi.loadState(state.wasi, blobs);
   }
 
   /** Runs one cell to completion. Globals persist across cells of the same instance. */

@@ -31,7 +31,9 @@
 // Sequence numbers run 1..2^31-1 and wrap to 1; 0 means "none yet".
 
 import type { MessagePort } from 'node:worker_threads';
+import type { SessionState } from './checkpoint.js';
 import type { CellResult } from './instance.js';
+import type { GlobalSlot } from './snapshot/capture.js';
 
 /** Int32 slots of the shared control array. */
 export const Ctl = {
@@ -70,6 +72,8 @@ export interface WorkerSetup {
   reply: SharedArrayBuffer;
   /** The worker's end of the bridge port (big requests out, big replies in). */
   port: MessagePort;
+  /** The guest's mutable globals, exported by instrumentGlobals (what a checkpoint reads and restores). */
+  globals: GlobalSlot[];
 }
 
 export interface WorkerConfig {
@@ -82,7 +86,13 @@ export interface WorkerConfig {
   workspaceDir?: string;
 }
 
-export type ToWorker = { t: 'configure'; config: WorkerConfig } | { t: 'run'; code: string };
+export type ToWorker =
+  | { t: 'configure'; config: WorkerConfig }
+  | { t: 'run'; code: string }
+  /** Between cells: the session as a checkpoint (checkpoint.ts), against the snapshot's memory `base`. */
+  | { t: 'checkpoint'; base: SharedArrayBuffer; guestSha256: string; key?: string }
+  /** On a fresh, configured worker: continue from a decoded checkpoint; `fresh` reseeds Python's random (a fork). */
+  | { t: 'restore'; state: SessionState; pages: { index: number; bytes: Uint8Array }[]; blobs: Uint8Array; fresh: boolean };
 
 export type FromWorker =
   | { t: 'ready' }
@@ -90,7 +100,9 @@ export type FromWorker =
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
   /** The cell's output already came as 'out' messages; the result does not repeat it. */
   | { t: 'done'; result: Omit<CellResult, 'stdout' | 'stderr'> }
-  | { t: 'crash'; message: string };
+  | { t: 'crash'; message: string }
+  | { t: 'checkpointed'; bytes?: Uint8Array; error?: string }
+  | { t: 'restored'; error?: string };
 
 /** Takes messages from `port` until the one for `seq`; older ones (stale) are dropped. */
 export function takePortMessage(port: MessagePort, seq: number, receive: (port: MessagePort) => { message: unknown } | undefined): string | undefined {

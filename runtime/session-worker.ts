@@ -3,6 +3,7 @@
 // waits for a handler; see session-protocol.ts for how it talks to the main thread.
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, nextSeq, takePortMessage } from './session-protocol.js';
@@ -100,6 +101,31 @@ port.on('message', (msg: ToWorker) => {
       post({ t: 'configured' });
     } catch (err) {
       post({ t: 'configured', error: (err as Error).message });
+    }
+    return;
+  }
+  if (msg.t === 'checkpoint') {
+    try {
+      const blobs: Uint8Array[] = [];
+      const { memory, globals, wasi } = guest.saveState(setup.globals, blobs);
+      const state = { pages: memory.length / PAGE, globals, wasi, runtime: {} };
+      const bytes = encodeCheckpoint(state, memory, new Uint8Array(msg.base), blobs, msg.guestSha256, msg.key);
+      port.postMessage({ t: "checkpointed", bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+    } catch (err) {
+      post({ t: 'checkpointed', error: (err as Error).message });
+    }
+    return;
+  }
+  if (msg.t === 'restore') {
+    try {
+      guest.loadState(setup.globals, msg.state, msg.pages, msg.blobs);
+      // A fork must not repeat its parent's random numbers.
+      if (msg.fresh) guest.run('__import__("random").seed()');
+      post({ t: 'restored' });
+    } catch (err) {
+      // Half-restored memory is no session: this worker is not used again.
+      post({ t: 'restored', error: (err as Error).message });
+      guest = undefined;
     }
     return;
   }

@@ -4,6 +4,8 @@
 
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { type ToolRequest, badRequestReply, encodeJson, parseRequest, valueTooBig } from './host-calls.js';
+import { CheckpointError } from './checkpoint.js';
+import type { Guest } from './guest.js';
 import type { CellError } from './instance.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
@@ -97,6 +99,11 @@ export class SessionClosedError extends Error {
   override name = 'SessionClosedError';
 }
 
+/** Asked of a session while a cell runs, for what only works between cells (checkpoint). */
+export class SessionBusyError extends Error {
+  override name = 'SessionBusyError';
+}
+
 /** What a pooled worker is made of, before it belongs to a session. */
 export interface WorkerHandle {
   worker: Worker;
@@ -167,6 +174,9 @@ export class Session {
     /** Complete: Guest.createSession fills in the defaults. */
     private readonly limits: Required<Limits>,
     private readonly outputSchema: OutputSchemaMode = 'error',
+    /** The guest it came from and the options it was made with: what checkpoint() and fork() need. */
+    private readonly owner?: Guest,
+    private readonly options: SessionOptions = {},
   ) {
     handle.worker.on('message', (m: FromWorker) => this.onMessage(m));
     handle.worker.on('error', (err) => this.end(`the session's worker failed: ${err.message}`));
@@ -192,6 +202,44 @@ export class Session {
   interrupt(): void {
     const cell = this.cell;
     if (cell) this.stop(cell, 'cancelled');
+  }
+
+  /**
+   * The session as bytes, between cells (refused while a cell runs): Python's heap, globals,
+   * imports and pending asyncio tasks, the in-memory workspace and open files; a host
+   * folder by reference. Only the memory pages that differ from the build's snapshot are
+   * stored, compressed; signed with the guest's checkpoint key. `guest.restore(bytes)`
+   * continues it, in this process or another.
+   */
+  async checkpoint(): Promise<Uint8Array> {
+    if (this.closed) throw new SessionClosedError(this.closed);
+    if (this.cell) throw new SessionBusyError('a cell is running: checkpoint between cells (await its run() first)');
+    if (!this.owner) throw new Error('this session was not made by a Guest: it cannot be checkpointed');
+    const context = this.owner.checkpointContext();
+    const done = new Promise<Uint8Array>((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.t !== 'checkpointed') return;
+        this.handle.worker.off('message', onMessage);
+        if (m.bytes) resolve(m.bytes);
+        else reject(new CheckpointError(`cannot checkpoint the session: ${m.error}`));
+      };
+      this.handle.worker.on('message', onMessage);
+    });
+    this.handle.worker.ref(); // until the worker answers
+    this.post({ t: 'checkpoint', ...context });
+    return done.finally(() => {
+      if (!this.cell) this.handle.worker.unref();
+    });
+  }
+
+  /**
+   * An independent copy of this session as it is now (between cells), for trying two
+   * continuations; it has the same handlers, limits and workspace (a host folder is
+   * shared, an in-memory one copied) and fresh randomness.
+   */
+  async fork(options: Partial<SessionOptions> = {}): Promise<Session> {
+    const bytes = await this.checkpoint();
+    return this.owner!.restore(bytes, { ...this.options, ...options, fresh: true });
   }
 
   /** Ends the session and its worker. Its workspace folder stays. */

@@ -264,6 +264,33 @@ function setNodeTimes(node: FsNode, atim: TimeSpec, mtim: TimeSpec): void {
   }
 }
 
+/** An open descriptor on `file` (counted in `file.opens`; a file removed while open is released at its last close). */
+export function openNode(file: FileNode): OpenedFile {
+  file.opens = (file.opens ?? 0) + 1;
+  let open = true;
+  return {
+    node: file,
+    read: (dst, pos) => {
+      if (pos >= file.size) return 0;
+      const chunk = file.data.subarray(pos, Math.min(file.size, pos + dst.length));
+      dst.set(chunk);
+      return chunk.length;
+    },
+    write: (src, pos) => writeAt(file, src, pos),
+    size: () => file.size,
+    stat: () => statOf(file),
+    truncate: (size) => truncate(file, size),
+    setTimes: (atim, mtim) => setNodeTimes(file, atim, mtim),
+    sync: () => {}, // memory is all this file has: nothing further to make durable
+    close: () => {
+      if (!open) return;
+      open = false;
+      file.opens! -= 1;
+      if (file.opens === 0 && file.orphaned) release(file);
+    },
+  };
+}
+
 /** A memfs tree as a mount: what the WASI host sees of /lib and an in-memory /workspace. */
 export class MemMount implements Mount {
   constructor(readonly root: DirNode) {}
@@ -317,29 +344,7 @@ export class MemMount implements Mount {
     if (flags.directory) throw new WasiError(Errno.NOTDIR);
     if (flags.write && node.readonly) throw new WasiError(Errno.ROFS);
     if (flags.trunc) truncate(node, 0);
-    const file = node;
-    file.opens = (file.opens ?? 0) + 1;
-    let open = true;
-    return {
-      read: (dst, pos) => {
-        if (pos >= file.size) return 0;
-        const chunk = file.data.subarray(pos, Math.min(file.size, pos + dst.length));
-        dst.set(chunk);
-        return chunk.length;
-      },
-      write: (src, pos) => writeAt(file, src, pos),
-      size: () => file.size,
-      stat: () => statOf(file),
-      truncate: (size) => truncate(file, size),
-      setTimes: (atim, mtim) => setNodeTimes(file, atim, mtim),
-      sync: () => {}, // memory is all this file has: nothing further to make durable
-      close: () => {
-        if (!open) return;
-        open = false;
-        file.opens! -= 1;
-        if (file.opens === 0 && file.orphaned) release(file);
-      },
-    };
+    return openNode(node);
   }
 
   list(parts: string[]): DirEntry[] {
@@ -423,3 +428,107 @@ export class MemMount implements Mount {
     setNodeTimes(this.existing(parts), atim, mtim);
   }
 }
+
+/** One node of a saved tree: ids are positions in the list, parents come before children. */
+interface SavedNode {
+  kind: 'file' | 'dir';
+  /** Its folder's id (the root is -1); absent for a file removed while still open. */
+  parent?: number;
+  name?: string;
+  mtime: string;
+  atime?: string;
+  /** Files: offset and length of the contents in the blobs. */
+  blob?: [number, number];
+}
+
+/**
+ * A writable in-memory tree as data (for a checkpoint): its folders and files, and files
+ * removed while open (`extra`, no parent), with the contents appended to `blobs`. `ids`
+ * numbers the file nodes for the descriptors that refer to them.
+ */
+export function saveTree(root: DirNode, blobs: Uint8Array[], extra: Iterable<FileNode> = []): { saved: SavedNode[]; ids: Map<FileNode, number> } {
+  const saved: SavedNode[] = [];
+  const ids = new Map<FileNode, number>();
+  let offset = blobs.reduce((n, b) => n + b.length, 0);
+  const times = (n: FsNode) => ({ mtime: String(n.mtimeNs), ...(n.atimeNs !== undefined ? { atime: String(n.atimeNs) } : {}) });
+  const addFile = (f: FileNode, parent?: number, name?: string) => {
+    ids.set(f, saved.length);
+    const bytes = f.data.subarray(0, f.size);
+    blobs.push(bytes);
+    saved.push({ kind: 'file', ...(parent !== undefined ? { parent, name } : {}), ...times(f), blob: [offset, bytes.length] });
+    offset += bytes.length;
+  };
+  const walk = (dir: DirNode, id: number) => {
+    for (const [name, node] of dir.entries) {
+      if (node.kind === 'file') addFile(node, id, name);
+      else {
+        const childId = saved.length;
+        saved.push({ kind: 'dir', parent: id, name, ...times(node) });
+        walk(node, childId);
+      }
+    }
+  };
+  walk(root, -1);
+  for (const f of extra) if (!ids.has(f)) addFile(f);
+  return { saved, ids };
+}
+
+/**
+ * Rebuilds a saved tree into `root` (emptied first) under its quota; returns the file
+ * nodes by id. `saved` is hostile input: every field is checked, and the tree must fit the
+ * quota as it would have had to when it was made.
+ */
+export function loadTree(root: DirNode, saved: unknown, blobs: Uint8Array): FileNode[] {
+  if (!Array.isArray(saved)) throw new TreeStateError('wasi.tree: not a list');
+  root.entries.clear();
+  if (root.quota) {
+    root.quota.used = 0;
+    root.quota.spare?.clear();
+  }
+  const nodes: (FsNode | undefined)[] = [];
+  const files: FileNode[] = [];
+  const time = (v: unknown, where: string) => {
+    if (typeof v !== 'string' || !/^\d{1,20}$/.test(v)) throw new TreeStateError(`${where}: not a time`);
+    return BigInt(v);
+  };
+  for (const [id, raw] of saved.entries()) {
+    const where = `wasi.tree[${id}]`;
+    const n = raw as Partial<SavedNode> | null;
+    if (typeof n !== 'object' || n === null) throw new TreeStateError(`${where}: not an object`);
+    let parent: DirNode | undefined;
+    if (n.parent !== undefined) {
+      const p = n.parent === -1 ? root : Number.isInteger(n.parent) && n.parent < id ? nodes[n.parent] : undefined;
+      if (!p || p.kind !== 'dir') throw new TreeStateError(`${where}.parent: not an earlier folder`);
+      if (typeof n.name !== 'string' || n.name === '' || n.name === '.' || n.name === '..' || /[/\0]/.test(n.name) || n.name.length > 4096) throw new TreeStateError(`${where}.name: not a file name`);
+      if (p.entries.has(n.name)) throw new TreeStateError(`${where}.name: twice in one folder`);
+      parent = p;
+    }
+    const mtimeNs = time(n.mtime, `${where}.mtime`);
+    if (n.kind === 'dir') {
+      if (!parent) throw new TreeStateError(`${where}: a folder outside the tree`);
+      charge(root.quota, NODE_COST + nameCost(n.name!));
+      const dir = makeDir(false, parent);
+      dir.mtimeNs = mtimeNs;
+      if (n.atime !== undefined) dir.atimeNs = time(n.atime, `${where}.atime`);
+      if (root.quota) dir.quota = root.quota;
+      parent.entries.set(n.name!, dir);
+      nodes.push(dir);
+      continue;
+    }
+    if (n.kind !== 'file') throw new TreeStateError(`${where}.kind: not file or dir`);
+    const [off, len] = Array.isArray(n.blob) ? n.blob : [];
+    if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off! < 0 || len! < 0 || off! + len! > blobs.length) throw new TreeStateError(`${where}.blob: outside the checkpoint`);
+    charge(root.quota, NODE_COST + (parent ? nameCost(n.name!) : 0) + len!);
+    const file = makeFile(blobs.slice(off!, off! + len!), false);
+    file.mtimeNs = mtimeNs;
+    if (n.atime !== undefined) file.atimeNs = time(n.atime, `${where}.atime`);
+    if (root.quota) file.quota = root.quota;
+    if (parent) parent.entries.set(n.name!, file);
+    else file.orphaned = true; // removed while open: released at its last close
+    nodes.push(file);
+    files[id] = file;
+  }
+  return files;
+}
+
+export class TreeStateError extends Error {}

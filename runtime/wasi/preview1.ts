@@ -18,8 +18,22 @@ import {
   WRITE_RIGHTS,
   Whence,
 } from './constants.js';
-import { type DirNode, MemMount, WasiError } from './memfs.js';
+import { type DirNode, type FileNode, MemMount, WasiError, loadTree, openNode, saveTree } from './memfs.js';
 import { type DirCursor, type DirEntry, type Mount, type OpenedFile, type Stat, type TimeSpec, resolvePath } from './vfs.js';
+
+/** A saved descriptor table that cannot be restored (hostile or from another runtime). */
+export class WasiStateError extends Error {}
+
+export type SavedFd =
+  | { fd: number; kind: 'dir'; mount: string; parts: string[] }
+  | { fd: number; kind: 'file'; mount: string; parts: string[]; node?: number; pos: number; append: boolean; writable: boolean; syncWrites: boolean };
+
+export interface SavedWasi {
+  maxFds: number;
+  fds: SavedFd[];
+  /** The in-memory workspace (memfs.ts saveTree). */
+  tree?: unknown;
+}
 
 /** Thrown out of the guest when it calls proc_exit; the embedder decides what it means. */
 export class WasiExit extends Error {
@@ -65,7 +79,8 @@ interface DirReading {
 
 type OpenFile =
   | { kind: 'stdio'; fd: 0 | 1 | 2 }
-  | { kind: 'file'; file: OpenedFile; pos: number; append: boolean; writable: boolean; syncWrites: boolean }
+  /** `mount` and `parts` say where it was opened (a checkpoint reopens a host or /lib file by them). */
+  | { kind: 'file'; file: OpenedFile; pos: number; append: boolean; writable: boolean; syncWrites: boolean; mount: Mount; parts: string[] }
   /** A folder descriptor holds its path from the mount's root: every use resolves it anew. */
   | { kind: 'dir'; mount: Mount; parts: string[]; preopen?: string; reading?: DirReading };
 
@@ -143,6 +158,90 @@ export class WasiPreview1 {
   /** Changes how many descriptors the guest may hold; those already open stay open. */
   setMaxFds(maxFds: number): void {
     this.maxFds = checkMaxFds(maxFds);
+  }
+
+  /**
+   * The descriptor table as data, for a checkpoint (between cells): each descriptor by the
+   * preopen it lies under and its path there, or, for a file of the in-memory workspace,
+   * by its node in `saveTree`'s numbering (it may have been renamed or removed since it was
+   * opened). With the tree of the in-memory workspace, when the workspace is in memory.
+   */
+  saveState(blobs: Uint8Array[]): SavedWasi {
+    const preopens = [...this.fds].filter(([, f]) => f.kind === 'dir' && f.preopen !== undefined) as [number, Extract<OpenFile, { kind: 'dir' }>][];
+    const mountOf = (m: Mount) => {
+      const p = preopens.find(([, f]) => f.mount === m);
+      if (!p) throw new Error('a descriptor lies under no mount');
+      return p[1].preopen!;
+    };
+    const workspace = preopens.find(([, f]) => f.preopen === '/workspace')?.[1].mount;
+    // Files removed while open live on only through their descriptors: saved with no folder.
+    const orphans = [...this.fds.values()].flatMap((f) => (f.kind === 'file' && (f.file.node as FileNode | undefined)?.orphaned ? [f.file.node as FileNode] : []));
+    const tree = workspace instanceof MemMount ? saveTree(workspace.root, blobs, orphans) : undefined;
+    const fds: SavedFd[] = [];
+    for (const [fd, f] of this.fds) {
+      if (f.kind === 'stdio' || (f.kind === 'dir' && f.preopen !== undefined)) continue;
+      if (f.kind === 'dir') fds.push({ fd, kind: 'dir', mount: mountOf(f.mount), parts: f.parts });
+      else {
+        const node = f.file.node !== undefined && tree ? tree.ids.get(f.file.node as FileNode) : undefined;
+        fds.push({ fd, kind: 'file', mount: mountOf(f.mount), parts: f.parts, ...(node !== undefined ? { node } : {}), pos: f.pos, append: f.append, writable: f.writable, syncWrites: f.syncWrites });
+      }
+    }
+    return { maxFds: this.maxFds, fds, ...(tree ? { tree: tree.saved } : {}) };
+  }
+
+  /**
+   * Restores what saveState wrote into this fresh host (the same preopens): the in-memory
+   * workspace's tree into its root, the descriptors reopened. `saved` is hostile input:
+   * checked field by field (CheckpointError-like errors name the field).
+   */
+  loadState(saved: unknown, blobs: Uint8Array): void {
+    const s = saved as Partial<SavedWasi> | null;
+    if (typeof s !== 'object' || s === null) throw new WasiStateError('wasi: not an object');
+    if (!Number.isInteger(s.maxFds) || s.maxFds! < 8 || s.maxFds! > 65536) throw new WasiStateError('wasi.maxFds: out of range');
+    if (!Array.isArray(s.fds) || s.fds.length > s.maxFds!) throw new WasiStateError('wasi.fds: not a list within maxFds');
+    const preopens = new Map<string, Mount>();
+    for (const f of this.fds.values()) if (f.kind === 'dir' && f.preopen !== undefined) preopens.set(f.preopen, f.mount);
+    const workspace = preopens.get('/workspace');
+    let nodes: FileNode[] = [];
+    if (s.tree !== undefined) {
+      if (!(workspace instanceof MemMount)) throw new WasiStateError('wasi.tree: the session has no in-memory workspace to restore it into');
+      nodes = loadTree(workspace.root, s.tree, blobs);
+    }
+    this.setMaxFds(s.maxFds!);
+    for (const [i, e] of (s.fds as SavedFd[]).entries()) {
+      const where = `wasi.fds[${i}]`;
+      if (typeof e !== 'object' || e === null) throw new WasiStateError(`${where}: not an object`);
+      if (!Number.isInteger(e.fd) || e.fd < 3 || e.fd >= s.maxFds! || this.fds.has(e.fd)) throw new WasiStateError(`${where}.fd: not a free descriptor`);
+      const mount = typeof e.mount === 'string' ? preopens.get(e.mount) : undefined;
+      if (!mount) throw new WasiStateError(`${where}.mount: no such mount`);
+      if (!Array.isArray(e.parts) || e.parts.some((p) => typeof p !== 'string' || p === '' || p === '.' || p === '..' || /[/\0]/.test(p))) {
+        throw new WasiStateError(`${where}.parts: not a path inside its mount`);
+      }
+      if (e.kind === 'dir') {
+        this.fds.set(e.fd, { kind: 'dir', mount, parts: e.parts });
+        continue;
+      }
+      if (e.kind !== 'file') throw new WasiStateError(`${where}.kind: not file or dir`);
+      if (!Number.isSafeInteger(e.pos) || e.pos < 0) throw new WasiStateError(`${where}.pos: not a position`);
+      for (const k of ['append', 'writable', 'syncWrites'] as const) if (typeof e[k] !== 'boolean') throw new WasiStateError(`${where}.${k}: not a boolean`);
+      let file: OpenedFile;
+      if (e.node !== undefined) {
+        const node = Number.isInteger(e.node) ? nodes[e.node] : undefined;
+        if (!node || mount !== workspace) throw new WasiStateError(`${where}.node: no such file in the workspace`);
+        file = openNode(node);
+      } else {
+        // A /lib or host-folder file: opened again by its path (gone since: the descriptor is dropped).
+        if (e.writable && mount.readonly) throw new WasiStateError(`${where}: writable on a read-only mount`);
+        try {
+          const opened = mount.open(e.parts, { create: false, excl: false, trunc: false, directory: false, read: true, write: e.writable });
+          if (opened === 'dir') continue;
+          file = opened;
+        } catch {
+          continue;
+        }
+      }
+      this.fds.set(e.fd, { kind: 'file', file, pos: e.pos, append: e.append, writable: e.writable, syncWrites: e.syncWrites, mount, parts: e.parts });
+    }
   }
 
   /** Must be called with the instance's memory before the guest runs. */
@@ -552,7 +651,7 @@ export class WasiPreview1 {
     const file: OpenFile =
       opened === 'dir'
         ? { kind: 'dir', mount, parts }
-        : { kind: 'file', file: opened, pos: 0, append: (fdflags & FdFlags.APPEND) !== 0, writable: write, syncWrites: (fdflags & SYNC_FLAGS) !== 0 };
+        : { kind: 'file', file: opened, pos: 0, append: (fdflags & FdFlags.APPEND) !== 0, writable: write, syncWrites: (fdflags & SYNC_FLAGS) !== 0, mount, parts };
     this.view().setUint32(fdPtr, this.allocFd(file), true);
   }
 

@@ -23,6 +23,8 @@ export type TimeSpec = bigint | 'now' | undefined;
 
 /** One open file: positions are the caller's, every call says where. */
 export interface OpenedFile {
+  /** The in-memory file it reads and writes (memfs), which a checkpoint finds it by. */
+  readonly node?: object;
   read(dst: Uint8Array, pos: number): number;
   write(src: Uint8Array, pos: number): number;
   size(): number;

@@ -1,0 +1,182 @@
+// A session as data: the checkpoint format. Between cells a session is its guest's linear
+// memory, the guest's mutable globals and the runtime's WASI state (descriptor table,
+// in-memory workspace, cwd); the Python heap, imports and pending asyncio tasks are all in
+// the memory. A checkpoint stores only the 64 KiB pages that differ from the build's
+// snapshot image, compressed, and is bound to that build by the SHA-256 of its guest.
+//
+//   "TICCKPT\0"  u16 version  u16 flags (1: signed)  32 bytes guest SHA-256
+//   u32 body length, body = deflate-raw( u32 header length, header JSON, changed pages, blobs )
+//   [32 bytes HMAC-SHA256 of everything before it, when signed]
+//
+// Everything in a checkpoint is hostile input on restore: the signature is checked before
+// anything is decompressed, and without a key every field is validated (bounds, types,
+// sizes) before a byte reaches a guest.
+
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { SectionId, findSection, readData, readMemories, readSections } from './snapshot/wasm-binary.js';
+
+export const PAGE = 65536;
+const MAGIC = Buffer.from('TICCKPT\0', 'latin1');
+export const CHECKPOINT_VERSION = 1;
+const FLAG_SIGNED = 1;
+/** A restored guest may not claim more memory than wasm32 can have. */
+const MAX_PAGES = 65536;
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+/** What a session is between cells, as the worker captures it. */
+export interface SessionState {
+  /** Linear memory size, in pages. */
+  pages: number;
+  /** The guest's mutable globals (i64 values as decimal strings). */
+  globals: (number | string)[];
+  /** The runtime's WASI state (descriptor table, in-memory workspace, cwd): wasi/preview1.ts's own format. */
+  wasi: unknown;
+  /** Cells run so far, and anything else the runtime keeps beside the guest. */
+  runtime: Record<string, unknown>;
+}
+
+/** Pages of `memory` that differ from `base` (a page beyond the base's end differs unless it is all zero). */
+export function changedPages(memory: Uint8Array, base: Uint8Array): number[] {
+  const changed: number[] = [];
+  const mem = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength);
+  const img = Buffer.from(base.buffer, base.byteOffset, base.byteLength);
+  const zero = Buffer.alloc(PAGE);
+  for (let p = 0; p * PAGE < mem.length; p++) {
+    const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
+    const ref = p * PAGE < img.length ? img.subarray(p * PAGE, (p + 1) * PAGE) : zero;
+    if (page.length !== ref.length ? page.compare(zero.subarray(0, page.length)) !== 0 : page.compare(ref) !== 0) changed.push(p);
+  }
+  return changed;
+}
+
+/**
+ * The checkpoint of `state` whose memory is `memory`, against the snapshot image `base`;
+ * `blobs` are bytes the state refers to by offset (the in-memory workspace's files).
+ */
+export function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: Uint8Array, blobs: Uint8Array[], guestSha256: string, key?: string): Uint8Array {
+  const changed = changedPages(memory, base);
+  const blobBytes = blobs.reduce((n, b) => n + b.length, 0);
+  const header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
+  const parts: Buffer[] = [u32(header.length), header];
+  for (const p of changed) parts.push(Buffer.from(memory.buffer, memory.byteOffset + p * PAGE, PAGE));
+  for (const b of blobs) parts.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const body = deflateRawSync(Buffer.concat(parts), { level: 1 });
+  const head = Buffer.concat([MAGIC, u16(CHECKPOINT_VERSION), u16(key ? FLAG_SIGNED : 0), Buffer.from(guestSha256, 'hex'), u32(body.length)]);
+  const unsigned = Buffer.concat([head, body]);
+  if (!key) return new Uint8Array(unsigned);
+  return new Uint8Array(Buffer.concat([unsigned, createHmac('sha256', key).update(unsigned).digest()]));
+}
+
+export interface DecodedCheckpoint {
+  state: SessionState;
+  /** Changed pages: index and bytes. */
+  pages: { index: number; bytes: Uint8Array }[];
+  /** The bytes the state refers to by offset (wasi.tree's files). */
+  blobs: Uint8Array;
+}
+
+/**
+ * Reads a checkpoint for the guest `guestSha256`: refused (CheckpointError naming what is
+ * wrong) if it is not one, was made by another build, is unsigned or tampered with when a
+ * key is given, or holds anything out of bounds. Nothing is decompressed before the
+ * signature is checked.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: string, maxBytes = 1 << 30): DecodedCheckpoint {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headLen = MAGIC.length + 2 + 2 + 32 + 4;
+  if (buf.length < headLen || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CheckpointError('not a tooliscode checkpoint');
+  const version = buf.readUInt16LE(8);
+  if (version !== CHECKPOINT_VERSION) throw new CheckpointError(`checkpoint format ${version}; this runtime reads format ${CHECKPOINT_VERSION}`);
+  const flags = buf.readUInt16LE(10);
+  const guest = buf.subarray(12, 44).toString('hex');
+  if (guest !== guestSha256) throw new CheckpointError(`the checkpoint was made by guest ${guest.slice(0, 12)}…, not this build's guest ${guestSha256.slice(0, 12)}… (restore it with the build that made it)`);
+  const bodyLen = buf.readUInt32LE(44);
+  const signed = (flags & FLAG_SIGNED) !== 0;
+  if (buf.length !== headLen + bodyLen + (signed ? 32 : 0)) throw new CheckpointError('the checkpoint is truncated or has bytes after its end');
+  if (key !== undefined) {
+    if (!signed) throw new CheckpointError('the checkpoint is not signed, and a checkpoint key is set: refused');
+    const expected = createHmac('sha256', key).update(buf.subarray(0, headLen + bodyLen)).digest();
+    if (!timingSafeEqual(expected, buf.subarray(headLen + bodyLen))) throw new CheckpointError('the checkpoint was tampered with, or signed with another key: refused');
+  }
+  let raw: Buffer;
+  try {
+    raw = inflateRawSync(buf.subarray(headLen, headLen + bodyLen), { maxOutputLength: maxBytes });
+  } catch (err) {
+    throw new CheckpointError(`the checkpoint's body cannot be read: ${(err as Error).message}`);
+  }
+  if (raw.length < 4) throw new CheckpointError('the checkpoint has no header');
+  const hLen = raw.readUInt32LE(0);
+  if (4 + hLen > raw.length) throw new CheckpointError('the checkpoint header runs past its body');
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(raw.subarray(4, 4 + hLen).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new CheckpointError('the checkpoint header is not JSON');
+  }
+  if (typeof header !== 'object' || header === null) throw new CheckpointError('the checkpoint header is not an object');
+  const { pages, changed, globals } = header;
+  if (!Number.isSafeInteger(pages) || (pages as number) < 1 || (pages as number) > MAX_PAGES) throw new CheckpointError(`checkpoint field pages: ${JSON.stringify(pages)} is not a page count`);
+  if (!Array.isArray(changed) || changed.some((p, i) => !Number.isSafeInteger(p) || p < 0 || p >= (pages as number) || (i > 0 && p <= changed[i - 1]))) {
+    throw new CheckpointError('checkpoint field changed: not an increasing list of pages inside the memory');
+  }
+  const { blobBytes } = header;
+  if (!Number.isSafeInteger(blobBytes) || (blobBytes as number) < 0) throw new CheckpointError('checkpoint field blobBytes: not a byte count');
+  if (raw.length !== 4 + hLen + changed.length * PAGE + (blobBytes as number)) throw new CheckpointError(`the checkpoint holds ${raw.length - 4 - hLen} bytes after its header, not ${changed.length} pages and ${blobBytes} bytes of files`);
+  if (!Array.isArray(globals) || globals.some((g) => !(typeof g === 'number' && Number.isFinite(g)) && !(typeof g === 'string' && /^-?\d{1,20}$/.test(g)))) {
+    throw new CheckpointError('checkpoint field globals: not a list of numbers');
+  }
+  if (typeof header.runtime !== 'object' || header.runtime === null || Array.isArray(header.runtime)) throw new CheckpointError('checkpoint field runtime: not an object');
+  const state: SessionState = { pages: pages as number, globals: globals as (number | string)[], wasi: header.wasi, runtime: header.runtime as Record<string, unknown> };
+  const out = (changed as number[]).map((index, i) => ({ index, bytes: new Uint8Array(raw.buffer, raw.byteOffset + 4 + hLen + i * PAGE, PAGE) }));
+  const blobStart = 4 + hLen + changed.length * PAGE;
+  return { state, pages: out, blobs: new Uint8Array(raw.buffer, raw.byteOffset + blobStart, blobBytes as number) };
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+/**
+ * The memory a fresh instance of `wasm` starts with: its minimum size, with its active data
+ * segments applied (what instantiation does, without running anything). A checkpoint
+ * stores only the pages that differ from it.
+ */
+export function initialMemory(wasm: Uint8Array): Uint8Array {
+  const sections = readSections(wasm);
+  const memories = findSection(sections, SectionId.memory);
+  if (!memories) throw new CheckpointError('the guest defines no memory');
+  const memory = new Uint8Array(readMemories(memories.payload)[0]!.min * PAGE);
+  const data = findSection(sections, SectionId.data);
+  for (const seg of data ? readData(data.payload) : []) {
+    if (seg.passive || !seg.offset) continue;
+    // An active segment's offset is `i32.const N; end` in the guests tic builds.
+    if (seg.offset[0] !== 0x41) throw new CheckpointError('a data segment of the guest has an offset this runtime cannot read');
+    memory.set(seg.bytes, readSleb32(seg.offset, 1) >>> 0);
+  }
+  return memory;
+}
+
+function readSleb32(bytes: Uint8Array, at: number): number {
+  let result = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    b = bytes[at++]!;
+    result |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  if (shift < 32 && b & 0x40) result |= -1 << shift;
+  return result;
+}
