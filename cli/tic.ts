@@ -31,8 +31,9 @@ addServerOptions(
   .option('--package <path>', 'pure-Python package(s) for the guest: a package folder, a folder of them (site-packages, dist-packages), a .py module, a .whl or a .zip; repeat for more', collect, [])
   .option('--preload <names>', 'comma-separated modules imported before the snapshot, so their first import in a session is free; repeatable', collect, [])
   .option('--setup <file.py>', 'a Python file run once in the snapshot after the SDK is imported; its globals are in every session (its folder is readable while it runs, at build time only)')
-  .option('--no-snapshot', 'skip the Wizer snapshot (faster build, slower session start)')
-  .action(async (files: string[], opts: ServerCliOptions & { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean; package: string[]; preload: string[]; setup?: string }) => {
+  .option('--no-snapshot', 'skip the snapshot (faster build, slower session start)')
+  .addOption(new Option('--snapshotter <name>', 'who takes the snapshot: tic (built in, any platform) or wizer (the native binary, linux-x64 only; to compare)').choices(['tic', 'wizer']))
+  .action(async (files: string[], opts: ServerCliOptions & { out: string; name?: string; module: string; namespace?: string; promptStyle: PromptStyle; snapshot: boolean; snapshotter?: 'tic' | 'wizer'; package: string[]; preload: string[]; setup?: string }) => {
     const t0 = Date.now();
     const specs = await serverSpecs(opts);
     if (files.length === 0 && specs.length === 0) program.error('tic build: give tool list files, or MCP servers with --mcp, --mcp-url or --config');
@@ -46,6 +47,7 @@ addServerOptions(
         moduleName: opts.module,
         promptStyle: opts.promptStyle,
         snapshot: opts.snapshot,
+        ...(opts.snapshotter ? { snapshotter: opts.snapshotter } : {}),
         log: progress,
         ...(opts.name ? { name: opts.name } : {}),
         ...(opts.namespace ? { namespaces: opts.namespace.split(',').map((s) => s.trim()) } : {}),
@@ -68,15 +70,16 @@ program
   .command('guest')
   .description('build the base CPython-for-WebAssembly guest (cached; a no-op when up to date)')
   .option('--json', 'print the build info as JSON')
+  .addOption(new Option('--snapshotter <name>', 'who takes the base snapshot: tic (built in) or wizer (linux-x64 only; to compare)').choices(['tic', 'wizer']))
   .option('--fetch-only', 'download and verify the pinned source tarballs into the cache, and build nothing (for offline builds)')
-  .action(async (opts: { json?: boolean; fetchOnly?: boolean }) => {
+  .action(async (opts: { json?: boolean; fetchOnly?: boolean; snapshotter?: 'tic' | 'wizer' }) => {
     if (opts.fetchOnly) {
       const files = await fetchGuestSources();
       if (opts.json) console.log(JSON.stringify(files, null, 2));
       else for (const f of files) console.log(`${f.path}  sha256 ${f.sha256}`);
       return;
     }
-    const guest = await buildGuest();
+    const guest = await buildGuest(opts.snapshotter ? { snapshotter: opts.snapshotter } : {});
     if (opts.json) console.log(JSON.stringify({ dir: guest.dir, source: guest.source, ...guest.info }, null, 2));
     else {
       const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;

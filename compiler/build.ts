@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { buildGuest } from '../guest/build/index.js';
+import { type Snapshotter, buildGuest, defaultSnapshotter, snapshotterId } from '../guest/build/index.js';
 import { packageVersion } from '../runtime/package-root.js';
 import { CompileError, type Diagnostic, Diagnostics } from './diagnostics.js';
 import { emitPrompt, type PromptStyle } from './emit-prompt.js';
@@ -50,6 +50,11 @@ export interface BuildOptions {
   setup?: string;
   /** Pre-initialize the guest with the SDK imported (default). Without: faster builds, slower sessions. */
   snapshot?: boolean;
+  /**
+   * Who takes the snapshot: `tic` (default; the TypeScript writer, any platform) or
+   * `wizer` (the native binary, linux-x64 only; kept to compare the two).
+   */
+  snapshotter?: Snapshotter;
   log?: (line: string) => void;
   cacheDir?: string;
 }
@@ -63,7 +68,8 @@ export interface ManifestTool {
 export interface Manifest {
   tooliscode: string;
   python: string;
-  wizer: string;
+  /** Who took the snapshot: `tic-snapshot/<n>` or `wizer <version> <flags>` (absent with --no-snapshot). */
+  snapshotter?: string;
   /** IANA time-zone database version in the guest's stdlib (absent before it had one). */
   tzdata?: string;
   name: string;
@@ -172,6 +178,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const out = options.outDir;
   mkdirSync(out, { recursive: true });
   const snapshot = options.snapshot ?? true;
+  const snapshotter = options.snapshotter ?? defaultSnapshotter();
 
   // The guest: the base build (cached); the user's packages and setup checked in it.
   const base = await buildGuest({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log: (l) => log(`guest: ${l}`) });
@@ -219,7 +226,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const sdkHash = sha256([...sdkFiles.keys()].sort().map((k) => `${k}\0${sha256(readFileSync(sdkFiles.get(k)!))}`).join('\n'));
   let snapshotCached = false;
   if (snapshot) {
-    const snap = await snapshotWithSdk({ base, sdkFiles, sdkHash, extraLib: user.snapshotLib, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log });
+    const snap = await snapshotWithSdk({ base, sdkFiles, sdkHash, extraLib: user.snapshotLib, snapshotter, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log });
     snapshotCached = snap.cached;
     copyFileSync(snap.wasm, join(out, 'guest.wasm'));
   } else {
@@ -232,7 +239,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const manifest: Manifest = {
     tooliscode: version,
     python: base.info.python,
-    wizer: base.info.wizer,
+    ...(snapshot ? { snapshotter: snapshotterId(snapshotter) } : {}),
     ...(base.info.tzdata ? { tzdata: base.info.tzdata } : {}),
     name: options.name ?? (typeof options.inputs[0] === 'string' ? basename(options.inputs[0]).replace(/\.(json|ya?ml)$/i, '') : options.inputs.length === 1 ? options.inputs[0]!.namespace : 'mcp'),
     module: moduleName,

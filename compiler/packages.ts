@@ -3,7 +3,7 @@
 //                       native files left out), mounted read-only at /lib/packages.zip
 // --preload NAME,...  -> imported before the snapshot
 // --setup FILE.py     -> run in the snapshot after the SDK; its globals are every session's
-// Before the (slow, opaque) Wizer run, the same steps run once in a throwaway guest from the
+// Before the snapshot (where an error is hard to read), the same steps run once in a throwaway guest from the
 // base snapshot, so a failing import or setup stops the build with its Python traceback,
 // and the setup's output and the names it defines are known for the prompt.
 

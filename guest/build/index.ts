@@ -1,5 +1,6 @@
 // The guest build: CPython 3.11 for wasm32-wasi from Debian's sources, linked with the
-// tooliscode shim, its stdlib packed, and pre-initialized with Wizer.
+// tooliscode shim, its stdlib packed, and pre-initialized (snapshotted) by tooliscode's own
+// snapshot writer (runtime/snapshot/), or by Wizer when asked (TIC_SNAPSHOTTER=wizer).
 //
 // Every step's output is cached under the tooliscode cache folder, keyed by a hash of
 // everything that step depends on (the pinned source hashes, the scripts, flags, shim,
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../runtime/package-root.js';
+import { SNAPSHOT_WRITER, initializeAndSnapshot } from '../../runtime/snapshot/initialize.js';
 import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources, sha256File } from './debian.js';
 
 export { GuestBuildError } from './debian.js';
@@ -20,6 +22,26 @@ export { GuestBuildError } from './debian.js';
 const GUEST_DIR = join(packageRoot(), 'guest');
 const SCRIPTS = join(GUEST_DIR, 'build');
 const STDLIB_ARCHIVE = 'python311.zip';
+/**
+ * Who takes the snapshot: `tic`, the TypeScript writer under the runtime's own WASI (the
+ * default, on every platform), or `wizer`, the native binary from npm (linux-x64 only),
+ * kept while the two are compared.
+ */
+export type Snapshotter = 'tic' | 'wizer';
+
+/** The default snapshotter: `tic`, unless TIC_SNAPSHOTTER=wizer. */
+export function defaultSnapshotter(): Snapshotter {
+  const env = process.env.TIC_SNAPSHOTTER;
+  if (env === undefined || env === '' || env === 'tic') return 'tic';
+  if (env === 'wizer') return 'wizer';
+  throw new GuestBuildError(`TIC_SNAPSHOTTER must be "tic" or "wizer", not ${JSON.stringify(env)}`);
+}
+
+/** What the snapshotter is, for cache keys and manifests: the writer's version, or Wizer's. */
+export function snapshotterId(snapshotter: Snapshotter): string {
+  return snapshotter === 'wizer' ? `wizer ${wizerVersion()} ${WIZER_FLAGS.join(' ')}` : SNAPSHOT_WRITER;
+}
+
 const WIZER_FLAGS = ['--init-func', 'tic_snapshot_init', '--allow-wasi', '--inherit-env', 'false', '--wasm-bulk-memory', 'true'];
 
 export interface BaseGuest {
@@ -39,7 +61,10 @@ export interface BaseGuest {
 export interface GuestBuildInfo {
   key: string;
   python: string;
-  wizer: string;
+  /** Who took the snapshot: `tic-snapshot/<n>` (the TypeScript writer) or `wizer <version>`. */
+  snapshotter: string;
+  /** Wizer's version, only when Wizer took the snapshot (and in guests built before the writer). */
+  wizer?: string;
   sizes: { coreWasm: number; snapshotWasm: number; stdlibZip: number };
   /** SHA-256 of each artifact: equal across machines for the same key (reproducible build). */
   sha256: { coreWasm: string; snapshotWasm: string; stdlibZip: string };
@@ -54,6 +79,8 @@ export interface BuildGuestOptions {
   log?: (line: string) => void;
   /** Cache root; default `$TIC_CACHE_DIR` or `${XDG_CACHE_HOME:-~/.cache}/tooliscode`. */
   cacheDir?: string;
+  /** Who takes the base snapshot; default defaultSnapshotter(). */
+  snapshotter?: Snapshotter;
 }
 
 export function cacheRoot(): string {
@@ -87,15 +114,17 @@ export function treeHash(root: string): string {
   return hash(...parts);
 }
 
-/** Wizer comes as a prebuilt binary in a per-platform npm package (no download at run time). */
-const WIZER_PACKAGE = `@bytecodealliance/wizer-${process.platform}-${process.arch}`;
-
+/**
+ * Wizer comes as a prebuilt binary in a per-platform npm package (no download at run
+ * time), published for linux-x64 only: only `--snapshotter wizer` needs it.
+ */
 function wizerPackageDir(): string {
+  const pkg = `@bytecodealliance/wizer-${process.platform}-${process.arch}`;
   const require = createRequire(import.meta.url);
   try {
-    return dirname(require.resolve(`${WIZER_PACKAGE}/package.json`));
+    return dirname(require.resolve(`${pkg}/package.json`));
   } catch {
-    throw new GuestBuildError(`${WIZER_PACKAGE} is not installed (run npm ci); it provides the wizer binary. Supported: linux-x64`);
+    throw new GuestBuildError(`${pkg} is not installed; it provides the wizer binary (linux-x64 only), needed only for the Wizer snapshotter. The default snapshotter (tic) needs nothing but Node`);
   }
 }
 
@@ -103,21 +132,12 @@ function wizerVersion(): string {
   return (JSON.parse(readFileSync(join(wizerPackageDir(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function wizerAvailable(): boolean {
-  try {
-    wizerPackageDir();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function wizerBinary(): string {
   return join(wizerPackageDir(), process.platform === 'win32' ? 'wizer.exe' : 'wizer');
 }
 
 /** The cache keys of every step, computed from the repository's files alone (cheap). */
-export function guestKeys() {
+export function guestKeys(snapshotter: Snapshotter = defaultSnapshotter()) {
   const env = fileHash(join(SCRIPTS, 'env.sh'));
   const zlib = hash('zlib', SOURCES.zlib.sha256, env, fileHash(join(SCRIPTS, 'build-zlib.sh')));
   const bzip2 = hash('bzip2', SOURCES.bzip2.sha256, env, fileHash(join(SCRIPTS, 'build-bzip2.sh')));
@@ -127,7 +147,12 @@ export function guestKeys() {
   const cpython = hash('cpython', SOURCES.cpython.sha256, zlib, bzip2, xz, sqlite, env, fileHash(join(SCRIPTS, 'build-cpython.sh')), treeHash(join(GUEST_DIR, 'patches')));
   const link = hash('link', cpython, fileHash(join(SCRIPTS, 'link.sh')), fileHash(join(GUEST_DIR, 'shim', 'tic_shim.c')));
   const stdlib = hash('stdlib', cpython, tzdata, fileHash(join(SCRIPTS, 'pack-stdlib.py')), treeHash(join(GUEST_DIR, 'python')));
-  const snapshot = hash('snapshot', link, stdlib, wizerVersion(), fileHash(join(GUEST_DIR, 'shim', 'host-stub.wat')), WIZER_FLAGS.join(' '));
+  // The snapshot depends on who takes it: the writer's version (bumped with its output,
+  // pinned by a test), or Wizer's version and flags and the host stub it preloads.
+  const snapshot =
+    snapshotter === 'wizer'
+      ? hash('snapshot', link, stdlib, wizerVersion(), fileHash(join(GUEST_DIR, 'shim', 'host-stub.wat')), WIZER_FLAGS.join(' '))
+      : hash('snapshot', link, stdlib, SNAPSHOT_WRITER);
   return { zlib, bzip2, xz, sqlite, tzdata, cpython, link, stdlib, snapshot };
 }
 
@@ -146,16 +171,13 @@ function baseGuestAt(dir: string, source: BaseGuest['source']): BaseGuest {
 }
 
 /** The base guest if it is already built and cached; no build, no side effects. */
-export function findBaseGuest(options: { cacheDir?: string } = {}): BaseGuest | undefined {
-  // Without Wizer (a platform it has no binary for) no key can be computed and nothing
-  // can be snapshotted: the package's own prebuilt guest is the one that fits.
-  const key = wizerAvailable() ? guestKeys().snapshot : undefined;
+export function findBaseGuest(options: { cacheDir?: string; snapshotter?: Snapshotter } = {}): BaseGuest | undefined {
+  const key = guestKeys(options.snapshotter ?? defaultSnapshotter()).snapshot;
   const prebuilt = prebuiltGuestDir();
   if (existsSync(join(prebuilt, 'info.json'))) {
     const info = JSON.parse(readFileSync(join(prebuilt, 'info.json'), 'utf8')) as GuestBuildInfo;
-    if (key === undefined || info.key === key) return baseGuestAt(prebuilt, 'package');
+    if (info.key === key) return baseGuestAt(prebuilt, 'package');
   }
-  if (key === undefined) return undefined;
   const dir = join(options.cacheDir ?? cacheRoot(), 'guest', key);
   return existsSync(join(dir, 'info.json')) ? baseGuestAt(dir, 'cache') : undefined;
 }
@@ -192,15 +214,33 @@ function runLogged(cmd: string, args: string[], env: Record<string, string>, log
   });
 }
 
-/** What the guest finds under /lib while Wizer snapshots it: guest path -> host file. */
+/** What the guest finds under /lib while it is snapshotted: guest path -> host file. */
 export type LibFiles = Record<string, string>;
 
 /**
- * Pre-initializes a guest with Wizer: boots Python, imports the preloaded stdlib (and the
- * SDK when /lib/sdk is there), and writes the snapshot. The snapshot pins the preopen
- * layout, /lib then /workspace: the runtime mounts them in the same order.
+ * Pre-initializes a guest: boots Python, imports the preloaded stdlib (and the SDK when
+ * /lib/sdk is there), and writes the snapshot. The snapshot pins the preopen layout,
+ * /lib then /workspace: the runtime mounts them in the same order.
  */
-export async function snapshotGuest(options: { coreWasm: string; lib: LibFiles; outWasm: string; logFile: string }): Promise<void> {
+export async function snapshotGuest(options: { coreWasm: string; lib: LibFiles; outWasm: string; logFile: string; snapshotter?: Snapshotter }): Promise<void> {
+  if ((options.snapshotter ?? defaultSnapshotter()) === 'wizer') return snapshotWithWizer(options);
+  const lib: Record<string, Uint8Array> = {};
+  for (const [rel, src] of Object.entries(options.lib)) lib[rel] = new Uint8Array(readFileSync(src));
+  const log = createWriteStream(options.logFile);
+  try {
+    const { wasm, stats } = await initializeAndSnapshot({ wasm: new Uint8Array(readFileSync(options.coreWasm)), lib });
+    writeFileSync(options.outWasm, wasm);
+    log.write(`${SNAPSHOT_WRITER}: ${JSON.stringify(stats)}\n`);
+  } catch (err) {
+    log.write(`${(err as Error).stack ?? String(err)}\n`);
+    throw new GuestBuildError(`snapshot failed (log: ${options.logFile}): ${(err as Error).message}`);
+  } finally {
+    await new Promise((r) => log.end(r));
+  }
+}
+
+/** The same with the Wizer binary (linux-x64 only), kept to compare the two. */
+async function snapshotWithWizer(options: { coreWasm: string; lib: LibFiles; outWasm: string; logFile: string }): Promise<void> {
   const stage = `${options.outWasm}.mnt`;
   rmSync(stage, { recursive: true, force: true });
   const libDir = join(stage, 'lib');
@@ -252,7 +292,7 @@ export async function fetchGuestSources(options: BuildGuestOptions = {}): Promis
 export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseGuest> {
   const log = options.log ?? ((line: string) => process.stderr.write(`tic guest: ${line}\n`));
   const root = options.cacheDir ?? cacheRoot();
-  const found = findBaseGuest({ cacheDir: root });
+  const found = findBaseGuest({ cacheDir: root, ...(options.snapshotter ? { snapshotter: options.snapshotter } : {}) });
   if (found) return found;
   if (!sourceBuildAllowed()) {
     const prebuilt = prebuiltGuestDir();
@@ -262,7 +302,8 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
         : `this installed tooliscode has no prebuilt guest (${prebuilt}) and none is cached in ${root}; reinstall the package, or build from a clone of the repository (or set TIC_BUILD_FROM_SOURCE=1)`,
     );
   }
-  const keys = guestKeys();
+  const snapshotter = options.snapshotter ?? defaultSnapshotter();
+  const keys = guestKeys(snapshotter);
   const finalDir = join(root, 'guest', keys.snapshot);
 
   // Two processes (two test runs, a build and a test) must not build the same step into
@@ -271,7 +312,7 @@ export async function buildGuest(options: BuildGuestOptions = {}): Promise<BaseG
   const release = await lockCache(join(root, 'locks'), log, `guest-${keys.snapshot}`);
   try {
     if (existsSync(join(finalDir, 'info.json'))) return baseGuestAt(finalDir, 'cache');
-    return await buildUnlocked(root, keys, finalDir, log);
+    return await buildUnlocked(root, keys, finalDir, log, snapshotter);
   } finally {
     release();
   }
@@ -319,7 +360,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, finalDir: string, log: (line: string) => void): Promise<BaseGuest> {
+async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, finalDir: string, log: (line: string) => void, snapshotter: Snapshotter): Promise<BaseGuest> {
   const started = Date.now();
   log(`building the base guest into ${finalDir} (first time only; cached afterwards)`);
   const stepsDir = join(root, 'steps');
@@ -412,8 +453,8 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   });
   stdlibStats = JSON.parse(readFileSync(join(stdlib, 'stats.json'), 'utf8')) as typeof stdlibStats;
 
-  await step('snapshot', keys.snapshot, 'pre-initializing Python with Wizer', (out, logFile) =>
-    snapshotGuest({ coreWasm: join(link, 'core.wasm'), lib: { [STDLIB_ARCHIVE]: join(stdlib, STDLIB_ARCHIVE) }, outWasm: join(out, 'guest.wasm'), logFile }),
+  await step('snapshot', keys.snapshot, `pre-initializing Python (${snapshotter === 'wizer' ? 'Wizer' : SNAPSHOT_WRITER})`, (out, logFile) =>
+    snapshotGuest({ coreWasm: join(link, 'core.wasm'), lib: { [STDLIB_ARCHIVE]: join(stdlib, STDLIB_ARCHIVE) }, outWasm: join(out, 'guest.wasm'), logFile, snapshotter }),
   );
 
   // Assemble the base guest: the three files the runtime needs, and what went in.
@@ -428,7 +469,8 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   const info: GuestBuildInfo = {
     key: keys.snapshot,
     python: '3.11.2',
-    wizer: wizerVersion(),
+    snapshotter: snapshotterId(snapshotter),
+    ...(snapshotter === 'wizer' ? { wizer: wizerVersion() } : {}),
     sizes: {
       coreWasm: statSync(join(tmp, 'core.wasm')).size,
       snapshotWasm: statSync(join(tmp, 'guest.wasm')).size,

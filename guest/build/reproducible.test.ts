@@ -1,4 +1,4 @@
-// The snapshot is a pure function of its inputs: Wizer run twice, from copies of the
+// The snapshot is a pure function of its inputs: the snapshot writer run twice, from copies of the
 // same core.wasm and stdlib in different folders (so every host path differs), writes
 // the same bytes. Paths, clocks, randomness and hash seeds must not reach the image.
 
