@@ -288,3 +288,26 @@ describe('conversation({ id }) and resets', () => {
     }
   }, 30_000);
 });
+
+describe('OpenAI and Anthropic loop helpers', () => {
+  it('call(x, { signal, onStdout }) streams the output and cancels the cell', async () => {
+    const { openaiChatTool, openaiResponsesTool } = await import('./openai.js');
+    const { anthropicTool } = await import('./anthropic.js');
+    const c = cm.conversation();
+    try {
+      const chunks: string[] = [];
+      const chat = await openaiChatTool(c).call({ id: 'c1', function: { name: 'run_python', arguments: JSON.stringify({ code: slowPrint }) } }, { onStdout: (t) => chunks.push(t) });
+      expect(chat.content).toBe('one\ntwo\n2');
+      expect(chunks[0]).toBe('one\n');
+      await c.run('kept = 1');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const cancelled = await soon(anthropicTool(c).call({ id: 't1', name: 'run_python', input: { code: forever } }, { signal: controller.signal }));
+      expect(cancelled).toMatchObject({ is_error: true, content: expect.stringContaining('KeyboardInterrupt') });
+      const next = await soon(openaiResponsesTool(c).call({ call_id: 'f1', name: 'run_python', arguments: '{"code":"kept"}' }));
+      expect(next.output).toBe('1');
+    } finally {
+      await c.close();
+    }
+  });
+});
