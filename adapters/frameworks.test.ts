@@ -231,13 +231,16 @@ describe('OpenAI Agents SDK keyed by the run context', () => {
       return [assistantMessage(typeof out === 'string' ? out : String(out.text))];
     });
     const call = (code: string, callId: string) => [functionCall('run_python', { code }, { callId })];
-    const model = new ScriptedModel([call('secret = "alice"\nsecret', 'a1'), readLast, call('secret', 'b1'), readLast, call('secret', 'a2'), readLast, call('1', 'n1')]);
+    const model = new ScriptedModel([call('secret = "alice"\nprint("hi")\nsecret', 'a1'), readLast, call('secret', 'b1'), readLast, call('secret', 'a2'), readLast, call('1', 'n1')]);
     type Ctx = { conversationId?: string };
     // One Agent for everyone, as a module-level constant would be.
-    const agent = new Agent<Ctx>({ name: 'shared', instructions: 'Use run_python.', model, tools: [await openaiAgentsTool<Ctx>(cm)] });
+    const printed: string[] = [];
+    const tool = await openaiAgentsTool<Ctx>(cm, { onOutput: ({ text }, context) => printed.push(`${context.conversationId}: ${text}`) });
+    const agent = new Agent<Ctx>({ name: 'shared', instructions: 'Use run_python.', model, tools: [tool] });
     const runner = new Runner({ tracingDisabled: true });
     const ask = async (conversationId: string | undefined) => String((await runner.run(agent, 'go', { context: conversationId ? { conversationId } : {} })).finalOutput);
-    expect(await ask('ag-alice')).toBe("'alice'");
+    expect(await ask('ag-alice')).toBe("hi\n'alice'");
+    expect(printed).toEqual(['ag-alice: hi\n']);
     expect(await ask('ag-bob')).toMatch(/NameError: name 'secret' is not defined$/);
     expect(await ask('ag-alice')).toBe("'alice'");
     await expect(ask(undefined)).rejects.toThrow(/openaiAgentsTool\(codeMode\) picks each run's conversation by its id, and this run names none: run\(agent, input, \{ context: \{ conversationId/);

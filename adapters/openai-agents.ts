@@ -1,19 +1,24 @@
 // `run_python` for the OpenAI Agents SDK (`@openai/agents`, imported only when this is
 // called): a strict function tool whose result is the text the model reads. The run's
-// signal cancels the cell; a cell that raised is a failed tool call whose message (the
+// signal cancels the cell (`onOutput` sees its output as it is printed); a cell that raised is a failed tool call whose message (the
 // traceback) reaches the model through `errorFunction`, not the SDK's generic text.
 // Given the CodeMode instead of one conversation, the tool picks each run's conversation
 // from its context (`run(agent, input, { context: { conversationId } })`), so one
 // module-level Agent serves many users, each with their own session.
 
 import type { FunctionTool } from '@openai/agents';
-import { CellFailedError, type Conversation } from './code-mode.js';
+import { CellFailedError, type CellOptions, type Conversation } from './code-mode.js';
 import { type ConversationSource, ConversationIdMissingError, pickConversation } from './keyed.js';
 import { importPeer } from './peer.js';
 
 export interface OpenAIAgentsToolOptions<Context = unknown> {
   /** With a CodeMode: the conversation id of a run, from its context (default `context.conversationId`). */
   conversationId?: (context: Context) => string | undefined;
+  /**
+   * Each chunk of a cell's output as it is printed (the SDK's stream carries no tool
+   * progress): e.g. to show it in a UI, with the run's context to know whose it is.
+   */
+  onOutput?: (chunk: { stream: 'stdout' | 'stderr'; text: string }, context: Context) => void;
 }
 
 /**
@@ -34,7 +39,13 @@ export async function openaiAgentsTool<Context = unknown>(
     strict: true,
     execute: async (input, runContext, details) => {
       const conversation = pickConversation('openaiAgentsTool', source, runContext && idOf(runContext.context), 'run(agent, input, { context: { conversationId: "user-42" } })');
-      const r = await conversation.call(input, details?.signal ? { signal: details.signal } : {});
+      const cell: CellOptions = details?.signal ? { signal: details.signal } : {};
+      const onOutput = options.onOutput;
+      if (onOutput) {
+        cell.onStdout = (text) => onOutput({ stream: 'stdout', text }, runContext?.context as Context);
+        cell.onStderr = (text) => onOutput({ stream: 'stderr', text }, runContext?.context as Context);
+      }
+      const r = await conversation.call(input, cell);
       if (!r.ok) throw new CellFailedError(r);
       return r.text;
     },
