@@ -188,13 +188,19 @@ describe('Mastra', () => {
     }
   });
 
-  it('aiSdkTool(conversation, { stream: false }) works in a Mastra agent too (Mastra calls toModelOutput(output))', async () => {
+  it.each([{}, { stream: false }])('aiSdkTool(conversation, %o) works in a Mastra agent too (Mastra awaits execute and calls toModelOutput(output))', async (options) => {
     const c = cm.conversation();
     try {
-      const r = await (await agentWith(await aiSdkTool(c, { stream: false }), 'print("hi")\n1 + 1')).generate('go', { maxSteps: 3 });
+      const r = await (await agentWith(await aiSdkTool(c, options), 'print("hi")\n1 + 1')).generate('go', { maxSteps: 3 });
       expect(r.text).toBe('text: hi\n2');
-      const failed = await (await agentWith(await aiSdkTool(c, { stream: false }), '1/0')).generate('go', { maxSteps: 3 });
-      expect(failed.text).toMatch(/ZeroDivisionError: division by zero/);
+      const failed = await (await agentWith(await aiSdkTool(c, options), '1/0')).generate('go', { maxSteps: 3 });
+      expect(failed.text).toMatch(/^error-text: Traceback[\s\S]*ZeroDivisionError: division by zero$/);
+      await c.run('kept = 1');
+      const controller = new AbortController();
+      const aborted = (await agentWith(await aiSdkTool(c, options), forever)).generate('go', { maxSteps: 3, abortSignal: controller.signal });
+      setTimeout(() => controller.abort(), 300);
+      await aborted.catch(() => undefined);
+      expect((await soon(c.run('kept'))).value).toBe('1');
     } finally {
       await c.close();
     }
