@@ -107,14 +107,16 @@ describe('LangChain', () => {
   it('langchainTool(codeMode): one agent, a conversation per thread', async () => {
     const { createAgent, ToolMessage } = await import('langchain');
     const tool = await langchainTool(cm);
-    const turn = async (thread: string | undefined, code: string) => {
+    const turn = async (thread: string | undefined, code: string, by: 'thread' | 'context' = 'thread') => {
       const agent = createAgent({ model: await scripted(code), tools: [tool] });
-      const r = await agent.invoke({ messages: [{ role: 'user', content: 'go' }] }, thread ? { configurable: { thread_id: thread } } : {});
+      const config = thread === undefined ? {} : by === 'thread' ? { configurable: { thread_id: thread } } : { context: { conversationId: thread } };
+      const r = await agent.invoke({ messages: [{ role: 'user', content: 'go' }] }, config);
       return r.messages.find((m) => ToolMessage.isInstance(m))!;
     };
     expect((await turn('lc-alice', 'secret = "alice"')).status).toBe('success');
     expect(await turn('lc-bob', 'secret')).toMatchObject({ status: 'error', content: expect.stringContaining("NameError: name 'secret' is not defined") });
     expect((await turn('lc-alice', 'secret')).content).toBe("'alice'");
+    expect((await turn('lc-alice', 'secret', 'context')).content).toBe("'alice'");
     // createAgent's ToolNode turns every tool error into an error ToolMessage, this one too.
     expect(await turn(undefined, '1')).toMatchObject({ status: 'error', content: expect.stringMatching(/langchainTool\(codeMode\) picks each run's conversation by its id, and this run names none/) });
     await cm.conversation({ id: 'lc-alice' }).close();
@@ -219,6 +221,9 @@ describe('Mastra', () => {
     expect(bob.text).toMatch(/NameError: name 'secret' is not defined/);
     const alice = await (await agentWith(tool, 'secret')).generate('go', { maxSteps: 3, requestContext: ctx('m-alice') });
     expect(alice.text).toBe("text: 'alice'");
+    // Without a conversationId in the request context, the memory thread names it.
+    const direct = tool as unknown as { execute: (input: unknown, context: unknown) => Promise<RunPythonResult> };
+    expect((await direct.execute({ code: 'secret' }, { agent: { threadId: 'm-alice' } })).value).toBe("'alice'");
     const none = await (await agentWith(tool, '1')).generate('go', { maxSteps: 3 }).then((r) => r.text, (e: Error) => e.message);
     expect(none).toMatch(/mastraTool\(codeMode\) picks each run's conversation by its id/);
     await cm.conversation({ id: 'm-alice' }).close();
