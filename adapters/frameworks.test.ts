@@ -178,6 +178,11 @@ describe('Mastra', () => {
       for await (const chunk of streamed.fullStream) if (chunk.type === 'tool-output') outputs.push(chunk.payload);
       expect(outputs).toContainEqual(expect.objectContaining({ output: expect.objectContaining({ type: 'run_python-output', stream: 'stdout', text: 'one\n' }) }));
       expect(await streamed.text).toBe('text: one\ntwo\n2');
+      const failing = await (await agentWith(await mastraTool(c), '1/0')).stream('go', { maxSteps: 3 });
+      const kinds: string[] = [];
+      for await (const chunk of failing.fullStream) kinds.push(chunk.type);
+      expect(kinds).toContain('tool-error');
+      expect(kinds).not.toContain('tool-result');
 
       await c.run('kept = 1');
       const controller = new AbortController();
