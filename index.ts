@@ -114,5 +114,8 @@ export async function codeMode(options: CodeModeModule.CodeModeOptions): Promise
 export { openaiChatTool, openaiResponsesTool, type OpenAIChatTool, type OpenAIChatToolCall, type OpenAIChatToolMessage, type OpenAIResponsesTool, type OpenAIResponsesFunctionCall, type OpenAIResponsesFunctionCallOutput } from './adapters/openai.js';
 export { anthropicTool, type AnthropicTool, type AnthropicToolUse, type AnthropicToolResult } from './adapters/anthropic.js';
 export { aiSdkTool } from './adapters/ai-sdk.js';
-export { openaiAgentsTool } from './adapters/openai-agents.js';
+export { openaiAgentsTool, type OpenAIAgentsToolOptions } from './adapters/openai-agents.js';
+export { langchainTool, RUN_PYTHON_OUTPUT_EVENT, type LangChainToolOptions, type RunPythonOutputChunk } from './adapters/langchain.js';
+export { mastraTool, type MastraToolOptions } from './adapters/mastra.js';
+export { ConversationIdMissingError, type ConversationSource } from './adapters/keyed.js';
 export { MissingPeerError } from './adapters/peer.js';

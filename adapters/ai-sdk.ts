@@ -1,7 +1,7 @@
 // `run_python` for the Vercel AI SDK (`ai`, imported only when this is called). `execute`
-// streams the cell's output as preliminary results (an async generator: the AI SDK shows
-// them as they come) and ends with the structured result and its text; a cell that
-// raised is a tool error (its traceback is the message the model reads). The run's
+// streams the cell's output as preliminary results (an async iterable: the AI SDK shows
+// them as they come; awaited instead, as Mastra does, it is the final result) and ends
+// with the structured result and its text; a cell that raised is a tool error (its traceback is the message the model reads). The run's
 // `abortSignal` cancels the cell. `toModelOutput` gives the model only the text.
 
 import type { Tool } from 'ai';
@@ -11,8 +11,8 @@ import { importPeer } from './peer.js';
 
 export interface AiSdkToolOptions {
   /**
-   * Preliminary results while the cell prints (default true). Mastra does not consume an
-   * async-generator `execute`: pass false there.
+   * Preliminary results while the cell prints (default true). Where `execute`'s result is
+   * awaited rather than iterated (Mastra), it is the final result either way.
    */
   stream?: boolean;
 }
@@ -31,17 +31,44 @@ export async function aiSdkTool(conversation: Conversation, options: AiSdkToolOp
     execute:
       options.stream === false
         ? async (input, { abortSignal }) => settle(await conversation.call(input, abortSignal ? { signal: abortSignal } : {}))
-        : async function* (input, { abortSignal }) {
-            // The AI SDK takes the last value yielded as the result, the others as preliminary.
-            const result = yield* streamCell(conversation, input, abortSignal);
-            yield settle(result);
-          },
+        : (input, { abortSignal }) =>
+            streamedOrAwaited(
+              async function* () {
+                // The AI SDK takes the last value yielded as the result, the others as preliminary.
+                const result = yield* streamCell(conversation, input, abortSignal);
+                yield settle(result);
+              },
+              async () => settle(await conversation.call(input, abortSignal ? { signal: abortSignal } : {})),
+            ),
     // The AI SDK passes { output }, Mastra the output itself.
     toModelOutput: (arg: { output: RunPythonResult } | RunPythonResult) => {
       const output = 'text' in arg ? arg : arg.output;
       return { type: output.ok ? 'text' : 'error-text', value: output.text };
     },
   } as Parameters<typeof tool<{ code: string }, RunPythonResult, {}>>[0]);
+}
+
+/**
+ * The cell as the caller takes it: iterated (the AI SDK checks for an async iterable first)
+ * it streams; awaited (Mastra awaits what `execute` returns) it is the final result. The
+ * cell starts once, by whichever comes first.
+ */
+function streamedOrAwaited<T>(stream: () => AsyncGenerator<T>, awaited: () => Promise<T>): AsyncIterable<T> & PromiseLike<T> {
+  let started: 'stream' | 'await' | undefined;
+  let result: Promise<T> | undefined;
+  return {
+    [Symbol.asyncIterator]() {
+      if (started === 'await') throw new Error('aiSdkTool: this cell is already awaited');
+      started = 'stream';
+      return stream();
+    },
+    then(onFulfilled, onRejected) {
+      if (started === 'stream') throw new Error('aiSdkTool: this cell is already streamed');
+      started = 'await';
+      result ??= awaited();
+      return result.then(onFulfilled, onRejected);
+    },
+  };
 }
 
 /** Yields the output so far as preliminary results while the cell runs; returns its result. */

@@ -1,7 +1,8 @@
 // `run_python` for the Anthropic Messages API: plain objects, no import of the SDK.
 // A cell that raised comes back as a `tool_result` with `is_error: true`.
+// `call(block, { signal, onStdout, onStderr })` cancels the cell and streams its output.
 
-import type { Conversation } from './code-mode.js';
+import type { CellOptions, Conversation } from './code-mode.js';
 import { checkName } from './openai.js';
 
 export interface AnthropicTool {
@@ -25,14 +26,14 @@ export interface AnthropicToolResult {
 /** `tools: [tool]`, and one `await call(block)` per `tool_use` block of it, sent back in a user message. */
 export function anthropicTool(conversation: Conversation): {
   tool: AnthropicTool;
-  call(block: AnthropicToolUse): Promise<AnthropicToolResult>;
+  call(block: AnthropicToolUse, options?: CellOptions): Promise<AnthropicToolResult>;
 } {
   const t = conversation.tool;
   return {
     tool: { name: t.name, description: t.description, input_schema: t.inputSchema },
-    async call(block) {
+    async call(block, options) {
       checkName('anthropicTool', conversation, block.name);
-      const r = await conversation.call(block.input);
+      const r = await conversation.call(block.input, options);
       return { type: 'tool_result', tool_use_id: block.id, content: r.text, ...(r.ok ? {} : { is_error: true }) };
     },
   };

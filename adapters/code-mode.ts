@@ -72,6 +72,8 @@ export class ConversationClosedError extends Error {
 }
 
 export { CellFailedError } from './cell-failed.js';
+/** How many closed conversation ids are remembered, to tell the model when one is opened again. */
+const CLOSED_IDS_KEPT = 10_000;
 
 /** Loads the build once; hands out conversations, each with its own session. */
 export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {
@@ -99,6 +101,10 @@ export class CodeMode {
   readonly tool: RunPythonToolDefinition;
   /** The conversations' sessions: the same bookkeeping as `tic serve`'s connections. */
   private readonly sessions: Sessions;
+  /** The open conversations by id (get-or-create). */
+  private readonly open = new Map<string, Conversation>();
+  /** Ids of closed conversations (insertion order: oldest first). */
+  private readonly closedIds = new Map<string, true>();
 
   /** @internal use codeMode() */
   constructor(
@@ -124,11 +130,28 @@ export class CodeMode {
     });
   }
 
-  /** A new conversation. Its session starts with its first cell and ends with close(). */
+  /**
+   * The conversation with this id, opened now if it is not open (get-or-create: the same
+   * object while it is open); a new one with a random id without. Its session starts with
+   * its first cell and ends with close(). An id opened again after close() gets a new
+   * session whose first result tells the model its variables are gone.
+   */
   conversation(options: ConversationOptions = {}): Conversation {
     const id = options.id === undefined ? undefined : checkWorkspaceId(options.id, 'conversation id');
+    const open = id !== undefined ? this.open.get(id) : undefined;
+    if (open && !open.isClosed) return open;
     const session = this.sessions.open(id);
-    return new Conversation(this, session, () => this.sessions.close(session.id));
+    const reopened = this.closedIds.delete(session.id);
+    const note = reopened ? `conversation ${session.id} was closed before; this is a new session: variables and imports were reset${session.workspace ? ', files in /workspace were kept' : ''}` : undefined;
+    const conversation = new Conversation(this, session, async () => {
+      if (this.open.get(session.id) === conversation) this.open.delete(session.id);
+      this.closedIds.set(session.id, true);
+      // Remembered for the note above; the oldest are forgotten past the bound.
+      if (this.closedIds.size > CLOSED_IDS_KEPT) this.closedIds.delete(this.closedIds.keys().next().value!);
+      await this.sessions.close(session.id);
+    }, note);
+    this.open.set(session.id, conversation);
+    return conversation;
   }
 
   /** Closes every open conversation and the guest's idle workers. */
@@ -145,6 +168,8 @@ export class Conversation {
     readonly codeMode: CodeMode,
     private readonly session: CodeSession,
     private readonly end: () => Promise<void>,
+    /** Told with the first result (in brackets, as the session's own notes). */
+    private note?: string,
   ) {}
 
   get id(): string {
@@ -162,9 +187,11 @@ export class Conversation {
    * `onStdout`/`onStderr` receive the output as it is printed.
    */
   async run(code: string, options: CellOptions = {}): Promise<RunPythonResult> {
-    if (this.session.isClosed) throw new ConversationClosedError(`conversation ${this.id} is closed`);
+    if (this.session.isClosed) throw new ConversationClosedError(`conversation ${this.id} is closed: its session and variables are gone (codeMode.conversation({ id }) opens a new one)`);
     const { text, structured } = await this.session.run(code, options);
-    return { ...structured, text };
+    const note = this.note;
+    this.note = undefined;
+    return { ...structured, text: note ? `[${note}]\n${text}` : text };
   }
 
   /**

@@ -1,8 +1,9 @@
 // `run_python` for the OpenAI APIs, Chat Completions and Responses: plain objects, so no
-// import of the `openai` package is needed. The shapes are checked against the SDK's own
+// import of the `openai` package is needed. `call(toolCall, { signal, onStdout, onStderr })`
+// cancels the cell with the loop's signal and streams its output. The shapes are checked against the SDK's own
 // types in adapters/adapters.test.ts.
 
-import type { Conversation } from './code-mode.js';
+import type { CellOptions, Conversation } from './code-mode.js';
 
 export interface OpenAIChatTool {
   type: 'function';
@@ -45,14 +46,14 @@ export function checkName(adapter: string, conversation: Conversation, name: str
 /** Chat Completions: `tools: [tool]`, and `messages.push(await call(toolCall))` for each call of it. */
 export function openaiChatTool(conversation: Conversation): {
   tool: OpenAIChatTool;
-  call(toolCall: OpenAIChatToolCall): Promise<OpenAIChatToolMessage>;
+  call(toolCall: OpenAIChatToolCall, options?: CellOptions): Promise<OpenAIChatToolMessage>;
 } {
   const t = conversation.tool;
   return {
     tool: { type: 'function', function: { name: t.name, description: t.description, parameters: t.inputSchema, strict: true } },
-    async call(toolCall) {
+    async call(toolCall, options) {
       checkName('openaiChatTool', conversation, toolCall.function.name);
-      const r = await conversation.call(toolCall.function.arguments);
+      const r = await conversation.call(toolCall.function.arguments, options);
       return { role: 'tool', tool_call_id: toolCall.id, content: r.text };
     },
   };
@@ -61,14 +62,14 @@ export function openaiChatTool(conversation: Conversation): {
 /** Responses: `tools: [tool]`, and `input.push(await call(item))` for each `function_call` item of it. */
 export function openaiResponsesTool(conversation: Conversation): {
   tool: OpenAIResponsesTool;
-  call(item: OpenAIResponsesFunctionCall): Promise<OpenAIResponsesFunctionCallOutput>;
+  call(item: OpenAIResponsesFunctionCall, options?: CellOptions): Promise<OpenAIResponsesFunctionCallOutput>;
 } {
   const t = conversation.tool;
   return {
     tool: { type: 'function', name: t.name, description: t.description, parameters: t.inputSchema, strict: true },
-    async call(item) {
+    async call(item, options) {
       checkName('openaiResponsesTool', conversation, item.name);
-      const r = await conversation.call(item.arguments);
+      const r = await conversation.call(item.arguments, options);
       return { type: 'function_call_output', call_id: item.call_id, output: r.text };
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Diagnostics } from './diagnostics.js';
-import { emitPrompt, restatesName } from './emit-prompt.js';
+import { emitPrompt, firstSentence, restatesName } from './emit-prompt.js';
 import { emitPython } from './emit-python.js';
 import { loadToolsText } from './load.js';
 import { normalize } from './normalize.js';
@@ -57,5 +57,38 @@ describe('prompt.md', () => {
     expect(restatesName('Repository name', 'name', 'create_repository')).toBe(true);
     expect(restatesName('The name of the entity', 'name', 'Entity')).toBe(true);
     expect(restatesName('Page number for pagination (default: 1)', 'page', 'list_issues')).toBe(false);
+  });
+});
+
+describe('firstSentence', () => {
+  it('never cuts at an abbreviation, a number, a version, a URL or code', () => {
+    const kept = [
+      'product SKU, e.g. A-100',
+      'The ID, i.e. the number after the slash',
+      'Labels, tags, etc. as a list',
+      'Needs API v1.2.3 or newer',
+      'Needs version 2.0. or newer',
+      'A ratio such as 0.75 or 3.5',
+      'See https://example.com/docs/v1.2. For details',
+      'Mirrors http://a.b/c?d=1 as is',
+      'The address (cf. RFC 5322) of the sender',
+      'Set by J. Smith as the owner',
+      'Runs `a.b. c` first',
+      'Compares a vs. b in place',
+    ];
+    for (const text of kept) expect(firstSentence(text)).toBe(text);
+    expect(firstSentence('Search text. Supports quotes.')).toBe('Search text.');
+    expect(firstSentence('Find the SKU, e.g. A-100. Then order it.')).toBe('Find the SKU, e.g. A-100.');
+    expect(firstSentence('Uses v1.2.3 of the API (see the docs). Slow.')).toBe('Uses v1.2.3 of the API (see the docs).');
+    expect(firstSentence('Really? Yes.')).toBe('Really?');
+    expect(firstSentence('Done! Next.')).toBe('Done!');
+    expect(firstSentence('One line\nand another. Two.')).toBe('One line');
+  });
+
+  it('keeps "e.g." whole in a compact prompt.md (the parameter of issue 19)', () => {
+    const one = { tools: [{ name: 'order', description: 'Order a product, e.g. a book. Charges the card.', inputSchema: { type: 'object', properties: { sku: { type: 'string', description: 'product SKU, e.g. A-100' } }, required: ['sku'] } }] };
+    const s = emitPython(normalize(loadToolsText('t.json', JSON.stringify(one))).tools, { moduleName: 'tools', version: '0', sources: [] }, new Diagnostics('t.json'));
+    for (const style of ['compact', 'index'] as const) expect(emitPrompt(s, { moduleName: 'tools', style })).toContain('Order a product, e.g. a book.');
+    expect(emitPrompt(s, { moduleName: 'tools', style: 'compact' })).toContain('# sku: product SKU, e.g. A-100\n');
   });
 });

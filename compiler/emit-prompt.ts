@@ -18,12 +18,41 @@ import type { ToolIR } from './normalize.js';
 import type { PromptStyle } from './prompt-styles.js';
 export { PROMPT_STYLES, type PromptStyle } from './prompt-styles.js';
 
-/** First sentence (or line) of a description, whitespace collapsed. */
+/**
+ * Words whose final period is not a sentence's end. Any word with an inner period ("e.g.",
+ * "a.k.a.", "U.S.", "v1.2.", "example.com.") and single letters ("J.") count too.
+ */
+const ABBREVIATIONS = new Set(
+  'etc vs cf approx incl excl esp resp viz al ca no nos fig figs eq eqs vol vols p pp ch sec min max avg est dept mr mrs ms dr st jr sr inc ltd co corp'.split(' '),
+);
+
+/** Whether the word (with its final punctuation) ends a sentence. */
+function endsSentence(word: string): boolean {
+  if (!/[.!?]$/.test(word) || word.includes('://')) return false;
+  if (!word.endsWith('.')) return true;
+  // Opening and closing quotes and brackets around the word: `(see below).`
+  const bare = word.replace(/^[("'\[`]+/, '').replace(/[)"'\]`]*\.$/, '');
+  if (bare.includes('.') || /^[A-Za-z]$/.test(bare)) return false;
+  return !ABBREVIATIONS.has(bare.toLowerCase());
+}
+
+/**
+ * First sentence (or line) of a description, whitespace collapsed. Never cut at an
+ * abbreviation ("e.g.", "i.e.", "etc."), inside a number, version or URL, or inside
+ * `code`: only a period, "!" or "?" at the end of an ordinary word, before a space.
+ */
 export function firstSentence(text: string | undefined): string | undefined {
   const line = firstLine(text);
   if (!line) return undefined;
-  const m = /^(.+?[.!?])(\s|$)/.exec(line);
-  return (m ? m[1]! : line).trim();
+  const words = line.split(/\s+/);
+  let inCode = false;
+  for (let i = 0; i < words.length - 1; i++) {
+    const w = words[i]!;
+    // Backticks toggle code spans; nothing inside one ends a sentence.
+    if ((w.match(/`/g)?.length ?? 0) % 2 === 1) inCode = !inCode;
+    if (!inCode && endsSentence(w)) return words.slice(0, i + 1).join(' ');
+  }
+  return words.join(' ');
 }
 
 function oneLine(text: string): string {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { main as aiSdk } from './ai-sdk.js';
 import { main as anthropic } from './anthropic.js';
+import { main as langchain } from './langchain.js';
+import { main as mastra } from './mastra.js';
 import { main as openaiAgents } from './openai-agents.js';
 import { main as openaiChat } from './openai-chat.js';
 import { main as openaiResponses } from './openai-responses.js';
@@ -13,6 +15,8 @@ describe.each([
   ['Anthropic Messages', anthropic],
   ['Vercel AI SDK', aiSdk],
   ['OpenAI Agents SDK', openaiAgents],
+  ['LangChain', langchain],
+  ['Mastra', mastra],
 ])('the %s agent loop', (name, main) => {
   it('answers from two cells of one session and prints the token comparison', async () => {
     const r = await main();
