@@ -132,6 +132,20 @@ describe('codeMode', () => {
     }
   });
 
+  it('refuses a conversation past maxSessions until one closes; an open id is still handed back', async () => {
+    const small = await codeMode({ dir, maxSessions: 2, warm: 0 });
+    try {
+      const a = small.conversation({ id: 'a' });
+      small.conversation({ id: 'b' });
+      expect(() => small.conversation({ id: 'c' })).toThrow(/maximum of 2 conversations open \(maxSessions\)/);
+      expect(small.conversation({ id: 'a' })).toBe(a);
+      await a.close();
+      expect(small.conversation({ id: 'c' }).id).toBe('c');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('closes its open conversations when it closes', async () => {
     const other = await codeMode({ dir, warm: 0 });
     const c = other.conversation();

@@ -32,6 +32,8 @@ export interface CodeModeOptions {
   workspace?: string;
   /** A conversation with no cell for this long has its session ended; its next cell starts a new one and says so (default 15 min, as `tic serve`). */
   idleTimeoutMs?: number;
+  /** Conversations open at once (default: no limit); `conversation()` past it throws SessionLimitError. */
+  maxSessions?: number;
   /** The tool's name (default `run_python`). */
   toolName?: string;
   /** Workers kept ready for new conversations (default 1). */
@@ -65,6 +67,11 @@ export interface RunPythonToolDefinition {
 /** A cell's result: the structured data (`structuredContent` in `tic serve`) plus the text the model reads. */
 export interface RunPythonResult extends RunPythonOutput {
   text: string;
+}
+
+/** A new conversation or session past `maxSessions`. */
+export class SessionLimitError extends Error {
+  override name = 'SessionLimitError';
 }
 
 export class ConversationClosedError extends Error {
@@ -105,6 +112,7 @@ export class CodeMode {
   private readonly open = new Map<string, Conversation>();
   /** Ids of closed conversations (insertion order: oldest first). */
   private readonly closedIds = new Map<string, true>();
+  private readonly maxSessions: number | undefined;
 
   /** @internal use codeMode() */
   constructor(
@@ -115,6 +123,7 @@ export class CodeMode {
     /** Stops what codeMode() started for this object (MCP servers). */
     private readonly stop: () => Promise<void> = async () => {},
   ) {
+    this.maxSessions = options.maxSessions;
     this.tool = {
       name: options.toolName ?? RUN_PYTHON_TOOL,
       description: prompt,
@@ -140,6 +149,9 @@ export class CodeMode {
     const id = options.id === undefined ? undefined : checkWorkspaceId(options.id, 'conversation id');
     const open = id !== undefined ? this.open.get(id) : undefined;
     if (open && !open.isClosed) return open;
+    if (this.maxSessions !== undefined && this.open.size >= this.maxSessions) {
+      throw new SessionLimitError(`codeMode has its maximum of ${this.maxSessions} conversations open (maxSessions): close one (conversation.close()) first`);
+    }
     const session = this.sessions.open(id);
     const reopened = this.closedIds.delete(session.id);
     const note = reopened ? `conversation ${session.id} was closed before; this is a new session: variables and imports were reset${session.workspace ? ', files in /workspace were kept' : ''}` : undefined;
