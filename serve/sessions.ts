@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Guest } from '../runtime/guest.js';
 import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js';
-import type { Handlers, Limits, RunOptions, Session } from '../runtime/session.js';
+import { DEFAULT_LIMITS, type Handlers, type Limits, type RunOptions, type Session } from '../runtime/session.js';
+import type { SessionStore } from '../runtime/store.js';
 import { checkWorkspaceId } from '../runtime/workspace.js';
 
 export interface SessionsOptions {
@@ -26,9 +27,29 @@ export interface SessionsOptions {
    */
   onExpired?: (id: string) => void;
   log?: (line: string) => void;
+  /**
+   * Sessions as data: after every cell the session is checkpointed into the store, so it
+   * survives this process and any process on the same store can continue it (the store's
+   * lease keeps two from running it at once; a copy older than the store's is dropped).
+   */
+  store?: SessionStore;
+  /** With a store: a session idle this long releases its worker (default 30 s); its next cell restores it. */
+  hibernateAfterMs?: number;
+  /** This process, as a lease owner (default: a random id). */
+  owner?: string;
 }
 
+export const DEFAULT_HIBERNATE_AFTER_MS = 30_000;
+
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
+
+/** This process as a lease owner in a store. */
+const PROCESS_OWNER = `${process.pid}-${randomUUID()}`;
+
+/** A cell asked of a session whose lease another process holds. */
+export class SessionBusyElsewhereError extends Error {
+  override name = 'SessionBusyElsewhereError';
+}
 
 /** One conversation: a session of the guest, made on first use and again after it ended. */
 export class CodeSession {
@@ -39,6 +60,9 @@ export class CodeSession {
   /** Why the previous session ended, told with the next result. */
   private endedBecause: string | undefined;
   private closed = false;
+  /** With a store: the tag of the checkpoint this process's copy continues from. */
+  private tag: string | undefined;
+  private hibernateTimer: NodeJS.Timeout | undefined;
   readonly workspace: string | undefined;
 
   /** @internal use Sessions.open */
@@ -50,11 +74,16 @@ export class CodeSession {
     this.workspace = o.workspaceRoot !== undefined ? join(o.workspaceRoot, id) : undefined;
   }
 
-  /** Starts the guest session now rather than on the first call. */
+  /** Starts the guest session now rather than on the first call (from the store's checkpoint, if it has one). */
   warm(): Promise<Session> {
     if (this.session && !this.session.isClosed) return Promise.resolve(this.session);
-    this.starting ??= this.o.guest
-      .createSession({ handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}) })
+    const options = { handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}) };
+    this.starting ??= (async () => {
+      const stored = this.o.store ? await this.o.store.get(this.id) : undefined;
+      if (!stored) return this.o.guest.createSession(options);
+      this.tag = await this.o.store!.tag(this.id);
+      return this.o.guest.restore(stored, options);
+    })()
       .then((s) => {
         this.session = s;
         return s;
@@ -73,24 +102,69 @@ export class CodeSession {
     if (this.closed) throw new Error(`session ${this.id} is closed`);
     this.busy++;
     this.stopTimer();
+    const store = this.o.store;
+    let leased = false;
     try {
+      if (store) {
+        leased = await store.lease(this.id, this.leaseOwner, this.leaseMs());
+        if (!leased) throw new SessionBusyElsewhereError(`session ${this.id} is running a cell in another process; try again when it has finished`);
+        // Another process ran a cell of this session since: this copy is stale.
+        if (this.session && (await store.tag(this.id)) !== this.tag) {
+          const stale = this.session;
+          this.session = undefined;
+          await stale.close();
+        }
+      }
       if (this.session?.isClosed && !this.endedBecause) this.endedBecause = 'the previous session ended';
       const session = await this.warm();
       const r = await session.run(code, options);
+      if (store && !session.isClosed) {
+        try {
+          this.tag = await store.set(this.id, await session.checkpoint());
+        } catch (err) {
+          this.o.log?.(`session ${this.id}: cannot store its checkpoint: ${(err as Error).message}`);
+        }
+      }
       const note = this.endedBecause && `${this.endedBecause}; this is a new session: variables and imports were reset${this.workspace ? ', files in /workspace were kept' : ''}`;
       this.endedBecause = undefined;
       if (session.isClosed) this.endedBecause = `the previous session ended: ${r.error?.message ?? 'its guest stopped'}`;
       return formatRunResult(r, note);
     } finally {
+      if (leased) await store!.release(this.id, this.leaseOwner).catch(() => {});
       this.busy--;
       this.startTimer();
     }
   }
 
+  private get leaseOwner(): string {
+    return this.o.owner ?? PROCESS_OWNER;
+  }
+
+  /** A lease outlives the longest a cell may take, so it lapses only when its process is gone. */
+  private leaseMs(): number {
+    const l = { ...DEFAULT_LIMITS, ...this.o.limits };
+    return l.timeoutMs + l.graceMs + 10_000;
+  }
+
+  /** With a store: the worker is released; the state is in the store since the last cell. */
+  private async hibernate(): Promise<void> {
+    const s = this.session;
+    if (!s || this.busy > 0 || s.isClosed) return;
+    this.session = undefined;
+    await s.close();
+    this.o.log?.(`session ${this.id} hibernated`);
+  }
+
   /** (Re)starts the idle clock, unless a call is running. */
   startTimer(): void {
     const ms = this.o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    if (this.busy > 0 || this.closed || !Number.isFinite(ms)) return;
+    if (this.busy > 0 || this.closed) return;
+    if (this.o.store) {
+      const after = this.o.hibernateAfterMs ?? DEFAULT_HIBERNATE_AFTER_MS;
+      this.hibernateTimer = setTimeout(() => void this.hibernate(), after);
+      this.hibernateTimer.unref();
+    }
+    if (!Number.isFinite(ms)) return;
     this.timer = setTimeout(() => {
       this.o.log?.(`session ${this.id} was idle for ${Math.round(ms / 1000)} s and ended`);
       // Over HTTP the connection goes with it; over stdio the next call starts a new session.
@@ -110,7 +184,14 @@ export class CodeSession {
 
   private stopTimer(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
     this.timer = undefined;
+    this.hibernateTimer = undefined;
+  }
+
+  /** True while the session's guest is live in this process (false: not started, or hibernated). */
+  get isLive(): boolean {
+    return this.session !== undefined && !this.session.isClosed;
   }
 
   /** @internal use Sessions.close */
