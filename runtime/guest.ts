@@ -89,7 +89,7 @@ export class Guest {
       await handle.worker.terminate();
       throw err;
     }
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema);
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check);
   }
 
   /** Resolves once the warm workers are instantiated (createSession is then at its fastest). */

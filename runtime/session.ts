@@ -5,6 +5,7 @@
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { type ToolRequest, badRequestReply, encodeJson, parseRequest, valueTooBig } from './host-calls.js';
 import type { CellError } from './instance.js';
+import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from './check.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
@@ -48,6 +49,12 @@ export interface SessionOptions<H extends object = Handlers> {
    * stderr; `'off'` does not check.
    */
   outputSchema?: OutputSchemaMode;
+  /**
+   * The pre-flight check of each cell's SDK calls (runtime/check.ts): `'block'` (default)
+   * refuses a cell with a certain mistake before anything runs (`_tic.CellCheckError`),
+   * `'warn'` only writes warnings to stderr, `'off'` does not check.
+   */
+  check?: CheckMode;
 }
 
 export interface ToolCallRecord {
@@ -152,6 +159,7 @@ export class Session {
     /** Complete: Guest.createSession fills in the defaults. */
     private readonly limits: Required<Limits>,
     private readonly outputSchema: OutputSchemaMode = 'error',
+    private readonly check: CheckMode = DEFAULT_CHECK_MODE,
   ) {
     handle.worker.on('message', (m: FromWorker) => this.onMessage(m));
     handle.worker.on('error', (err) => this.end(`the session's worker failed: ${err.message}`));
@@ -191,7 +199,7 @@ export class Session {
         }, this.limits.timeoutMs + this.limits.graceMs),
       );
       this.listen(cell);
-      this.post({ t: 'run', code });
+      this.post({ t: 'run', code: withCellOptions(code, this.check) });
     });
   }
 

@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import type { Guest } from '../runtime/guest.js';
 import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js';
 import type { Handlers, Limits, Session } from '../runtime/session.js';
+import type { CheckMode } from '../runtime/check.js';
 
 export interface SessionsOptions {
   guest: Guest;
   handlers: Handlers;
   limits?: Limits;
+  /** The pre-flight check of cells (runtime/check.ts; default block). */
+  check?: CheckMode;
   /** Each session gets the folder `<workspaceRoot>/<session id>` at /workspace; in memory without. */
   workspaceRoot?: string;
   /** A session with no call for this long is ended (default 15 min). */
@@ -53,7 +56,7 @@ export class CodeSession {
   warm(): Promise<Session> {
     if (this.session && !this.session.isClosed) return Promise.resolve(this.session);
     this.starting ??= this.o.guest
-      .createSession({ handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}) })
+      .createSession({ handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}), ...(this.o.check ? { check: this.o.check } : {}) })
       .then((s) => {
         this.session = s;
         return s;
