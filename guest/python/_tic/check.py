@@ -260,6 +260,13 @@ class _Scan:
             for s in node.body:
                 self.walk(s, defs, caught or suppress)
             return
+        elif t is ast.If or t is ast.While or t is ast.IfExp or t is ast.BoolOp or t is ast.Assert:
+            # `if hasattr(tools, "x"): tools.x()`: what the test looks up may be missing.
+            parts = node.values if t is ast.BoolOp else [node.test]
+            guarded = caught or any(_guards(p) for p in parts)
+            for child in ast.iter_child_nodes(node):
+                self.walk(child, defs, guarded)
+            return
         elif t is ast.MatchAs or t is ast.MatchStar:
             if node.name:
                 self.bind(node.name)
@@ -296,6 +303,17 @@ def _catches(handler_type) -> bool:
         if not (isinstance(cls, type) and issubclass(cls, BaseException)):
             return True
         if any(issubclass(err, cls) for err in (TypeError, ValueError, AttributeError, ImportError)):
+            return True
+    return False
+
+
+_GUARDS = frozenset(("hasattr", "getattr", "dir", "vars", "callable"))
+
+
+def _guards(test) -> bool:
+    """A condition that asks whether an attribute exists."""
+    for n in ast.walk(test):
+        if type(n) is ast.Call and type(n.func) is ast.Name and n.func.id in _GUARDS:
             return True
     return False
 
@@ -806,16 +824,14 @@ class _Checker:
             text += "; did you mean " + " or ".join(elsewhere or [f"{path}.{n}" for n in near]) + "?"
         sig = None
         for f in _all_funcs:
-            if (elsewhere and f.qualified == elsewhere[0]) or (not elsewhere and near and f.name == near[0] and f.qualified.startswith(path + ".")):
-                sig = f.entry["signature"]
+            if (elsewhere and f.qualified == elsewhere[0]) or (not elsewhere and near and f.qualified == f"{path}.{near[0]}"):
+                sig = _signature(f)
                 break
         return text + (f"; signature: {sig}" if sig else "")
 
     def call(self, node, fn: _Func, certain):
         where = f"{_short(node.func)}()"
-        sig = fn.entry["signature"]
-        if fn.is_async:
-            sig = sig.replace(fn.qualified.replace(".aio.", ".", 1) + "(", "await " + fn.qualified + "(", 1)
+        sig = _signature(fn)
         found = []  # (node, text, certain)
         if not fn.is_async and id(node) in self.scan.awaited:
             found.append((node, f"{fn.qualified} is not async: `await` fails after the tool has run; use `await {fn.qualified.rsplit('.', 1)[0]}.aio.{fn.name}(...)` or call it without await", certain))
@@ -869,6 +885,14 @@ class _Checker:
                     found.append((arg, f"{where}: {problem}", certain))
         for at, text, sure in found:
             self.add(at, f"{text}; signature: {sig}", sure)
+
+
+def _signature(fn: _Func) -> str:
+    """The signature as the prompt shows it; `await tools.aio.x(...)` for the async variant."""
+    sig = fn.entry["signature"]
+    if fn.is_async:
+        sig = sig.replace(fn.qualified.replace(".aio.", ".", 1) + "(", "await " + fn.qualified + "(", 1)
+    return sig
 
 
 def _short(node) -> str:
