@@ -151,7 +151,6 @@ class _Scan:
     def __init__(self):
         self.bindings: dict = {}  # name -> [_Binding]
         self.loaded: set = set()  # names read anywhere (a def is "used" if its name is)
-        self.decorated: set = set()
         self.calls: list = []  # (Call node, defs, caught)
         self.attrs: list = []  # (Attribute node, defs, caught), loads
         self.stores: list = []  # Attribute nodes assigned or deleted
@@ -214,8 +213,6 @@ class _Scan:
             return
         elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
             self.bind(node.name)
-            if node.decorator_list:
-                self.decorated.add(node.name)
             for d in node.decorator_list:
                 self.walk(d, defs, caught)
             self._arguments(node.args, defs, caught)
@@ -263,7 +260,9 @@ class _Scan:
         elif t is ast.If or t is ast.While or t is ast.IfExp or t is ast.BoolOp or t is ast.Assert:
             # `if hasattr(tools, "x"): tools.x()`: what the test looks up may be missing.
             parts = node.values if t is ast.BoolOp else [node.test]
-            guarded = caught or any(_guards(p) for p in parts)
+            # `if False:` is dead code, a test of an attribute's existence guards it.
+            dead = t is not ast.BoolOp and type(node.test) is ast.Constant and not node.test.value
+            guarded = caught or dead or any(_guards(p) for p in parts)
             for child in ast.iter_child_nodes(node):
                 self.walk(child, defs, guarded)
             return
@@ -676,9 +675,13 @@ def _pattern(pattern):
         rx = None
         if not _UNSURE_PATTERN.search(pattern):
             try:
-                # ASCII: \d \w \b \s as JavaScript reads them (the value is ASCII too).
-                rx = re.compile(pattern, re.ASCII)
-            except (re.error, RecursionError, OverflowError):
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # "possible nested set" and the like: not the cell's stderr
+                    # ASCII: \d \w \b \s as JavaScript reads them (the value is ASCII too).
+                    rx = re.compile(pattern, re.ASCII)
+            except (re.error, RecursionError, OverflowError, ValueError):
                 rx = None
         _patterns[pattern] = rx
     return _patterns[pattern]
@@ -766,7 +769,8 @@ class _Problem:
 
 class _Checker:
     def __init__(self, tree, source, namespace):
-        self.lines = source.splitlines()
+        self.source = source
+        self.lines = None
         self.scan = _Scan()
         for stmt in tree.body:
             self.scan.walk(stmt, (), False)
@@ -778,12 +782,15 @@ class _Checker:
             if base is not None and not isinstance(base, _Missing) and _lookup(base)[1] != "func":
                 self.resolve.patched.add(id(base))
         self.resolve.aliases.clear()
-        used = self.scan.loaded | self.scan.decorated
+        # A function the cell defines runs only if the cell uses its name (a decorator alone may not call it).
+        used = self.scan.loaded
         self.certain_in = lambda defs, caught: not (caught or self.scan.dynamic or any(d not in used for d in defs))
 
     def col(self, node, offset=None):
         """1-based column in characters (the AST counts UTF-8 bytes)."""
         offset = node.col_offset if offset is None else offset
+        if self.lines is None:
+            self.lines = self.source.split("\n")  # the tokenizer's lines (splitlines() has more breaks)
         try:
             line = self.lines[node.lineno - 1]
         except IndexError:
@@ -815,7 +822,9 @@ class _Checker:
     def missing(self, m: _Missing) -> str:
         hit = _lookup(m.container)
         path = hit[2]["path"]
-        names = [n for n in dir(m.container) if not n.startswith("_")]
+        names = [f.name for f in _all_funcs if f.qualified == f"{path}.{f.name}"]
+        if hit[1] == "root":
+            names += [n for n in dir(m.container) if _lookup(getattr(m.container, n, None)) is not None]
         near = _nearest(m.attr, names)
         # The same name in another namespace: `tools.create_issue` for `tools.github.create_issue`.
         elsewhere = [f.qualified for f in _all_funcs if f.name == m.attr and f.is_async == (hit[1] == "aio")][:3]
@@ -911,7 +920,10 @@ def check(tree, source: str, namespace: dict) -> list:
         load()
     if not _known:
         return []
-    return _Checker(tree, source, namespace).run()
+    try:
+        return _Checker(tree, source, namespace).run()
+    except Exception:  # noqa: BLE001 - a fault of the check (a cell nested too deep, say) never stops a cell
+        return []
 
 
 def cell(tree, source: str, namespace: dict) -> None:
