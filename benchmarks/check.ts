@@ -94,7 +94,7 @@ export function checkMarkdown(c: CheckFigures): string[] {
 }
 
 async function main(): Promise<void> {
-  const dir = process.argv[2] ?? (await benchGuestDir());
+  const dir = process.argv[2] || (await benchGuestDir());
   const rounds = Number(process.argv[3] ?? 60);
   const figures = await checkCost(dir, (l) => process.stderr.write(`bench: ${l}\n`), rounds);
   process.stdout.write(`${checkMarkdown(figures).join('\n')}\n`);
