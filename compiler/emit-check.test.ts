@@ -28,6 +28,7 @@ from _tic import check
 table = json.load(open(sdk + "/${CHECK_TABLE_FILE}"))
 module = importlib.import_module(table["module"])
 check.load(sdk + "/${CHECK_TABLE_FILE}")
+check.STRICT = True
 out = []
 for src in json.load(sys.stdin):
     tree = compile(src, "<cell>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)

@@ -38,6 +38,7 @@ import sys
 TABLE_PATH = "/lib/sdk/_tic_check.json"
 MODES = ("off", "warn", "block")
 MODE = "block"
+STRICT = False  # tests: a fault of the check raises instead of skipping the check
 _HEADER = "\0tic:"
 
 
@@ -136,6 +137,8 @@ def strip_options(source: str) -> str:
 _DYNAMIC_NAMES = frozenset(("exec", "eval", "globals", "locals", "vars", "setattr", "delattr", "__import__", "compile"))
 _DYNAMIC_ATTRS = frozenset(("__dict__", "modules", "reload", "import_module"))
 _CLASS = "<class>"  # a scope marker: a method runs only if the class is used, we do not follow
+# asyncio functions whose positional arguments must be awaitables (a dict fails them).
+_ASYNCIO_TAKES = frozenset(("gather", "run", "create_task", "ensure_future", "wait_for", "shield"))
 
 
 class _Binding:
@@ -156,6 +159,7 @@ class _Scan:
         self.stores: list = []  # Attribute nodes assigned or deleted
         self.awaited: set = set()  # id(Call) directly under Await
         self.statements: set = set()  # id(Call) that is a whole expression statement
+        self.coroutine_args: dict = {}  # id(Call) -> "asyncio.gather", for calls handed to asyncio as awaitables
         self.dynamic = False
 
     def bind(self, name, kind="other", node=None, extra=None):
@@ -182,6 +186,11 @@ class _Scan:
             return
         if t is ast.Call:
             self.calls.append((node, defs, caught))
+            f = node.func
+            if type(f) is ast.Attribute and f.attr in _ASYNCIO_TAKES and type(f.value) is ast.Name and f.value.id == "asyncio":
+                for a in node.args:
+                    if type(a) is ast.Call:
+                        self.coroutine_args[id(a)] = f"asyncio.{f.attr}"
         elif t is ast.Await:
             if type(node.value) is ast.Call:
                 self.awaited.add(id(node.value))
@@ -199,10 +208,10 @@ class _Scan:
         elif t is ast.Import:
             for a in node.names:
                 if a.asname:
-                    self.bind(a.asname, "import", a.name if not defs else None)
+                    self.bind(a.asname, "import", extra=a.name if not defs else None)
                 else:
                     top = a.name.partition(".")[0]
-                    self.bind(top, "import", top if not defs else None)
+                    self.bind(top, "import", extra=top if not defs else None)
             return
         elif t is ast.ImportFrom:
             for a in node.names:
@@ -414,6 +423,19 @@ class _NotJson:
 _DYNAMIC = object()  # not a literal
 
 
+class _Typed:
+    """A value whose JSON type is certain though its value is not (an f-string, a list comprehension)."""
+
+    __slots__ = ("jtype",)
+
+    def __init__(self, jtype):
+        self.jtype = jtype
+
+
+_TYPED = {ast.JoinedStr: "string", ast.ListComp: "array", ast.DictComp: "object"}
+_NOT_JSON = {ast.Set: "a set", ast.SetComp: "a set", ast.GeneratorExp: "a generator", ast.Lambda: "a function"}
+
+
 def _literal(node):
     t = type(node)
     if t is ast.Constant:
@@ -438,10 +460,10 @@ def _literal(node):
             v = _literal(e)
             if isinstance(v, _NotJson):
                 return v
-            if v is _DYNAMIC:
+            if v is _DYNAMIC or isinstance(v, _Typed):
                 dynamic = True
             out.append(v)
-        return _DYNAMIC if dynamic else out
+        return _Typed("array") if dynamic else out
     if t is ast.Dict:
         out = {}
         dynamic = False
@@ -450,7 +472,7 @@ def _literal(node):
             if isinstance(v, _NotJson):
                 return v
             key = _literal(k) if k is not None else _DYNAMIC
-            if v is _DYNAMIC or key is _DYNAMIC or isinstance(key, _NotJson):
+            if v is _DYNAMIC or isinstance(v, _Typed) or key is _DYNAMIC or isinstance(key, (_NotJson, _Typed)):
                 dynamic = True
                 continue
             # json.dumps writes these keys as strings; anything else (a tuple) it refuses.
@@ -463,9 +485,11 @@ def _literal(node):
             elif type(key) is not str:
                 return _NotJson(f"a {type(key).__name__} key")
             out[key] = v
-        return _DYNAMIC if dynamic else out
-    if t is ast.Set:
-        return _NotJson("a set")
+        return _Typed("object") if dynamic else out
+    if t in _NOT_JSON:
+        return _NotJson(_NOT_JSON[t])
+    if t in _TYPED:
+        return _Typed(_TYPED[t])
     return _DYNAMIC
 
 
@@ -548,6 +572,8 @@ def _validate(v, schema, root, where, depth=0):
     if "$ref" in schema:
         target = _pointer(root, schema["$ref"])
         return _validate(v, target, root, where, depth + 1) if isinstance(target, dict) else None
+    if isinstance(v, _Typed):
+        return _validate_type_only(v.jtype, schema, root, where, depth)
     if v is None and schema.get("nullable") is True:
         return None
     jt = _jtype(v)
@@ -623,6 +649,47 @@ def _validate(v, schema, root, where, depth=0):
         branches = schema.get(key)
         if isinstance(branches, list) and branches:
             problems = [_validate(v, s, root, where, depth + 1) for s in branches]
+            if all(problems):
+                return problems[0] if len(problems) == 1 else f"{where} matches none of its {len(problems)} alternatives ({problems[0]}; ...)"
+    return None
+
+
+def _type_error(jt, schema):
+    types = schema.get("type")
+    if isinstance(types, str):
+        types = [types]
+    if isinstance(types, list) and types and all(isinstance(x, str) for x in types):
+        if jt not in types and not (jt == "integer" and "number" in types):
+            return " or ".join(types)
+    return None
+
+
+def _validate_type_only(jt, schema, root, where, depth):
+    """For a value known only by its JSON type: the checks that need nothing else."""
+    if depth > 40 or not isinstance(schema, dict):
+        return None
+    if "$ref" in schema:
+        target = _pointer(root, schema["$ref"])
+        return _validate_type_only(jt, target, root, where, depth + 1) if isinstance(target, dict) else None
+    what = {"string": "a string", "array": "a list", "object": "a dict"}[jt]
+    expected = _type_error(jt, schema)
+    if expected:
+        return f"{where} must be {expected}, not {what}"
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum and all(_jtype(e) != jt for e in enum):
+        return f"{where} must be one of {', '.join(_show(e) for e in enum[:20])}, not {what}"
+    if "const" in schema and _jtype(schema["const"]) != jt:
+        return f"{where} must be {_show(schema['const'])}, not {what}"
+    all_of = schema.get("allOf")
+    if isinstance(all_of, list):
+        for sub in all_of:
+            problem = _validate_type_only(jt, sub, root, where, depth + 1)
+            if problem:
+                return problem
+    for key in ("anyOf", "oneOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and branches:
+            problems = [_validate_type_only(jt, sub, root, where, depth + 1) for sub in branches]
             if all(problems):
                 return problems[0] if len(problems) == 1 else f"{where} matches none of its {len(problems)} alternatives ({problems[0]}; ...)"
     return None
@@ -828,6 +895,8 @@ class _Checker:
         near = _nearest(m.attr, names)
         # The same name in another namespace: `tools.create_issue` for `tools.github.create_issue`.
         elsewhere = [f.qualified for f in _all_funcs if f.name == m.attr and f.is_async == (hit[1] == "aio")][:3]
+        if m.attr == "aio" and hit[1] == "root":
+            elsewhere = [i[2]["path"] for i in _known.values() if i[1] == "aio"][:3]
         text = f"{path}.{m.attr}: {path} has no function {m.attr!r}"
         if near or elsewhere:
             text += "; did you mean " + " or ".join(elsewhere or [f"{path}.{n}" for n in near]) + "?"
@@ -844,10 +913,15 @@ class _Checker:
         found = []  # (node, text, certain)
         if not fn.is_async and id(node) in self.scan.awaited:
             found.append((node, f"{fn.qualified} is not async: `await` fails after the tool has run; use `await {fn.qualified.rsplit('.', 1)[0]}.aio.{fn.name}(...)` or call it without await", certain))
+        taker = self.scan.coroutine_args.get(id(node))
+        plain = all(b.kind == "import" and b.extra == "asyncio" for b in self.scan.bindings.get("asyncio", ()))
+        if not fn.is_async and taker and plain:
+            found.append((node, f"{fn.qualified} is not async: it runs at once and {taker}() then fails on its result; use `{fn.qualified.rsplit('.', 1)[0]}.aio.{fn.name}(...)`", certain))
         if fn.is_async and id(node) in self.scan.statements:
             found.append((node, f"{fn.qualified}(...) is never awaited, so the tool is not called; write `await {_short(node.func)}(...)`", False))
         starred = any(type(a) is ast.Starred for a in node.args)
-        spread = any(k.arg is None for k in node.keywords)
+        keywords = _keywords(node.keywords)
+        spread = any(k.arg is None for k in keywords)
         bound = {}  # python name -> argument node
         if not starred:
             if len(node.args) > len(fn.positional):
@@ -858,7 +932,7 @@ class _Checker:
             for p, a in zip(fn.positional, node.args):
                 bound[p[0]] = a
         unknown = []  # (keyword node, suggested parameter or None)
-        for k in node.keywords:
+        for k in keywords:
             if k.arg is None:
                 continue
             if k.arg in fn.by_name:
@@ -896,6 +970,21 @@ class _Checker:
             self.add(at, f"{text}; signature: {sig}", sure)
 
 
+def _keywords(keywords):
+    """The keywords of a call, a literal `**{"key": value}` spread read as keywords."""
+    out = []
+    for k in keywords:
+        d = k.value
+        if k.arg is None and type(d) is ast.Dict and all(type(key) is ast.Constant and type(key.value) is str and key.value.isidentifier() for key in d.keys):
+            for key, value in zip(d.keys, d.values):
+                kw = ast.keyword(arg=key.value, value=value)
+                ast.copy_location(kw, key)
+                out.append(kw)
+        else:
+            out.append(k)
+    return out
+
+
 def _signature(fn: _Func) -> str:
     """The signature as the prompt shows it; `await tools.aio.x(...)` for the async variant."""
     sig = fn.entry["signature"]
@@ -923,6 +1012,8 @@ def check(tree, source: str, namespace: dict) -> list:
     try:
         return _Checker(tree, source, namespace).run()
     except Exception:  # noqa: BLE001 - a fault of the check (a cell nested too deep, say) never stops a cell
+        if STRICT:
+            raise
         return []
 
 
