@@ -205,6 +205,12 @@ class _Scan:
                     self.walk(node.annotation, defs, caught)
                 self.walk(node.value, defs, caught)
                 return
+            if t is ast.AnnAssign and defs:
+                # A local variable's annotation is never evaluated.
+                for child in (node.target, node.value):
+                    if child is not None:
+                        self.walk(child, defs, caught)
+                return
         elif t is ast.Import:
             for a in node.names:
                 if a.asname:
@@ -327,9 +333,14 @@ def _guards(test) -> bool:
 
 
 def _suppresses(expr) -> bool:
-    f = expr.func if type(expr) is ast.Call else None
+    """`with suppress(TypeError):`, `with pytest.raises(ValueError):`: a context that may swallow the error."""
+    if type(expr) is not ast.Call:
+        return False
+    f = expr.func
     name = f.id if type(f) is ast.Name else f.attr if type(f) is ast.Attribute else None
-    return name == "suppress"
+    if name == "suppress":
+        return True
+    return any(_catches(a) for a in expr.args if type(a) in (ast.Name, ast.Tuple))
 
 
 # --- resolving expressions to SDK objects --------------------------------------------------
