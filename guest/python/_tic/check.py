@@ -378,6 +378,10 @@ class _Resolver:
                 found = None
                 break
             found = obj
+        # Bound in the cell but holding something else until then (an earlier cell's value): a
+        # use before the binding would see that, so the name is not followed.
+        if found is not None and name in self.ns and self.ns[name] is not found:
+            found = None
         self.aliases[name] = found
         return found
 
