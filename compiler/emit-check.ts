@@ -12,6 +12,8 @@ import type { PythonSdk } from './emit-python.js';
 import { allowsNone, printType } from './python/model.js';
 import type { Param, ToolSignature } from './python/schema-to-python.js';
 import type { Definition } from './python/model.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ajvFor } from './schema-ajv.js';
 
 export const CHECK_TABLE_FILE = '_tic_check.json';
@@ -29,9 +31,19 @@ export interface CheckFunction {
   schema: Record<string, unknown> | null;
 }
 
+/** A string format ajv-formats checks with a regex: its source and flags (`i`), the same in Python's `re`. */
+export interface CheckFormat {
+  source: string;
+  flags: string;
+  /** A second regex the value must match too (`uri`: it must contain `/` or `:`). */
+  also?: string;
+}
+
 export interface CheckTable {
   version: 1;
   module: string;
+  /** The formats the host checks with a regex (ajv-formats, full mode), by name. */
+  formats: Record<string, CheckFormat>;
   /** By namespace ("" for a build without namespaces): the functions by Python name. */
   modules: Record<string, Record<string, CheckFunction>>;
 }
@@ -63,8 +75,35 @@ function hostValidated(schema: Record<string, unknown>): Record<string, unknown>
   }
 }
 
+/**
+ * The regex formats of ajv-formats (full mode, as schema-ajv.ts adds them), for the guest to
+ * check literals with exactly the host's regexes. Formats with a `u` flag (url) are left out:
+ * Python's `re` reads `\u{...}` differently. `uri` is a function in ajv-formats: its regex
+ * is not exported, so it is read from the module's source (left out if that ever changes).
+ */
+function regexFormats(): Record<string, CheckFormat> {
+  const require = createRequire(import.meta.url);
+  const formats: Record<string, CheckFormat> = {};
+  const full = (require('ajv-formats/dist/formats.js') as { fullFormats: Record<string, unknown> }).fullFormats;
+  for (const [name, def] of Object.entries(full)) {
+    const rx = def instanceof RegExp ? def : def && typeof def === 'object' && (def as { validate?: unknown }).validate instanceof RegExp ? ((def as { validate: RegExp }).validate) : undefined;
+    if (rx && /^i?$/.test(rx.flags)) formats[name] = { source: rx.source, flags: rx.flags };
+  }
+  try {
+    const text = readFileSync(require.resolve('ajv-formats/dist/formats.js'), 'utf8');
+    const uri = /^const URI = \/(.*)\/i;$/m.exec(text)?.[1];
+    const fragment = /^const NOT_URI_FRAGMENT = \/(.*)\/;$/m.exec(text)?.[1];
+    if (uri && fragment && /return NOT_URI_FRAGMENT\.test\(str\) && URI\.test\(str\);/.test(text)) formats.uri = { source: uri, flags: 'i', also: fragment };
+  } catch {
+    // no uri: the guest does not check it
+  }
+  return formats;
+}
+
+let formatsCache: Record<string, CheckFormat> | undefined;
+
 export function emitCheckTable(sdk: PythonSdk, moduleName: string): string {
-  const table: CheckTable = { version: 1, module: moduleName, modules: {} };
+  const table: CheckTable = { version: 1, module: moduleName, formats: (formatsCache ??= regexFormats()), modules: {} };
   for (const mod of sdk.modules) {
     const ns = mod.namespace ?? '';
     const functions: Record<string, CheckFunction> = {};

@@ -87,6 +87,10 @@ def load(path: str = TABLE_PATH) -> None:
             root = importlib.import_module(table["module"])
     except (OSError, ValueError, KeyError, ImportError):
         return
+    _FORMATS.clear()
+    _FORMATS.update(_CODE_FORMATS)
+    for name, f in table.get("formats", {}).items():
+        _FORMATS.setdefault(name, _format_regex(f))
     module = table["module"]
     namespaced = "" not in table["modules"]
     if namespaced:
@@ -810,21 +814,22 @@ def _date_time(s):
     return len(parts) == 2 and _date(parts[0]) and _time(parts[1])
 
 
-def _rx(pattern, flags=re.I | re.A):
-    rx = re.compile(pattern, flags)
-    return lambda s: rx.search(s) is not None
+def _format_regex(f):
+    """A format the table gives as ajv-formats' own regex (JavaScript, no `u` flag): with
+    re.ASCII, Python reads it as JavaScript does (\\d, \\w, case folding); where they could
+    differ, Python's `$` also matches before a final newline, which only lets more through."""
+    try:
+        flags = re.A | (re.I if "i" in f.get("flags", "") else 0)
+        rx = re.compile(f["source"], flags)
+        also = re.compile(f["also"]) if f.get("also") else None
+    except (re.error, KeyError, TypeError, RecursionError, OverflowError):
+        return lambda s: True
+    return lambda s: rx.search(s) is not None and (also is None or also.search(s) is not None)
 
 
-_FORMATS = {
-    "date": _date,
-    "time": _time,
-    "date-time": _date_time,
-    "uuid": _rx(r"^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\Z"),
-    "ipv4": _rx(r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z"),
-    "email": _rx(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\Z"),
-    "hostname": _rx(r"^(?=.{1,253}\.?\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?\Z", re.I | re.A | re.S),
-    "duration": _rx(r"^P(?!\Z)(([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?|([0-9]+W)?)\Z", re.A),
-}
+# Formats ajv-formats checks with code, ported; the regex ones come with the table (load()).
+_CODE_FORMATS = {"date": _date, "time": _time, "date-time": _date_time}
+_FORMATS: dict = dict(_CODE_FORMATS)
 
 
 # --- the check -----------------------------------------------------------------------------
