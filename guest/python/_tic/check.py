@@ -876,6 +876,15 @@ class _Checker:
             if base is not None and not isinstance(base, _Missing) and _lookup(base)[1] != "func":
                 self.resolve.patched.add(id(base))
         self.resolve.aliases.clear()
+        # `state = "opened"` as a statement of the cell's top level, the name's only binding:
+        # a use after it (by position) sees that value. Immutable values only.
+        self.constants = {}
+        for stmt in tree.body:
+            if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+                name = stmt.targets[0].id
+                v = _literal(stmt.value)
+                if (v is None or type(v) in (str, int, float, bool)) and len(self.scan.bindings.get(name, ())) == 1:
+                    self.constants[name] = (stmt, v)
         # A function the cell defines runs only if the cell uses its name (a decorator alone may not call it).
         used = self.scan.loaded
         self.certain_in = lambda defs, caught: not (caught or self.scan.dynamic or any(d not in used for d in defs))
@@ -982,6 +991,10 @@ class _Checker:
         for name, arg in bound.items():
             p = fn.by_name[name]
             v = _literal(arg)
+            if v is _DYNAMIC and type(arg) is ast.Name and arg.id in self.constants:
+                stmt, value = self.constants[arg.id]
+                if (stmt.end_lineno, stmt.end_col_offset) <= (arg.lineno, arg.col_offset):
+                    v = value
             if v is _DYNAMIC:
                 continue
             if isinstance(v, _NotJson):
