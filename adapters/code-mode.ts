@@ -9,6 +9,7 @@ import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
 import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from '../runtime/result-text.js';
 import type { Handlers, Limits } from '../runtime/session.js';
 import { checkWorkspaceId } from '../runtime/workspace.js';
+import type { CheckMode } from '../runtime/check.js';
 import { cacheRoot } from '../guest/build/index.js';
 import { McpHub } from '../runtime/mcp/hub.js';
 import { loadServersConfig, type ServerSpec } from '../runtime/mcp/config.js';
@@ -28,6 +29,8 @@ export interface CodeModeOptions {
   handlers?: Handlers;
   /** Limits of every conversation's session (timeout, memory, output, workspace size). */
   limits?: Limits;
+  /** The pre-flight check of each cell's SDK calls: `block` (default), `warn` or `off` (runtime/check.ts). */
+  check?: CheckMode;
   /** A folder under which each conversation gets its own workspace, `<workspace>/<conversation id>`. */
   workspace?: string;
   /** A conversation with no cell for this long has its session ended; its next cell starts a new one and says so (default 15 min, as `tic serve`). */
@@ -134,6 +137,7 @@ export class CodeMode {
       guest,
       handlers: options.handlers ?? {},
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.check ? { check: options.check } : {}),
       ...(options.workspace !== undefined ? { workspaceRoot: options.workspace } : {}),
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     });

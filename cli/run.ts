@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { buildGuest } from '../guest/build/index.js';
 import { type GuestImage, GuestInstance, compileGuest, lazyFileBytes } from '../runtime/instance.js';
 import { loadGuestImage } from '../runtime/load.js';
+import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from '../runtime/check.js';
 
 async function image(options: { snapshot: boolean; guestDir?: string }): Promise<GuestImage> {
   if (options.guestDir) return (await loadGuestImage(options.guestDir)).image;
@@ -12,12 +13,12 @@ async function image(options: { snapshot: boolean; guestDir?: string }): Promise
   return compileGuest(options.snapshot ? base.snapshotWasm : base.coreWasm, lib, options.snapshot);
 }
 
-export async function runCommand(code: string, options: { snapshot: boolean; guestDir?: string }): Promise<number> {
+export async function runCommand(code: string, options: { snapshot: boolean; guestDir?: string; check?: CheckMode }): Promise<number> {
   // One short cell: V8's optimizing tier would only compete for the CPU and hold up the
   // exit while its background jobs finish. Long-lived sessions keep the default tiering.
   setFlagsFromString('--liftoff-only');
   const guest = new GuestInstance(await image(options));
-  const result = guest.run(code, {
+  const result = guest.run(withCellOptions(code, options.check ?? DEFAULT_CHECK_MODE), {
     onStdout: (text) => process.stdout.write(text),
     onStderr: (text) => process.stderr.write(text),
   });

@@ -2,6 +2,7 @@
 // calls reach the handlers a JavaScript or TypeScript module exports.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { CheckMode } from '../runtime/check.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -59,6 +60,8 @@ export interface SessionCliOptions extends ServerCliOptions {
   handlers?: string;
   workspace?: string;
   timeoutMs?: number;
+  /** The pre-flight check of cells (runtime/check.ts; default block). */
+  check?: CheckMode;
 }
 
 /** The build's servers, each under the namespace the build gave it. */
@@ -78,6 +81,7 @@ async function openSession(dir: string, opts: SessionCliOptions): Promise<{ sess
     handlers,
     ...(opts.workspace ? { workspace: opts.workspace } : {}),
     ...(opts.timeoutMs ? { limits: { timeoutMs: opts.timeoutMs } } : {}),
+    ...(opts.check ? { check: opts.check } : {}),
   });
   return {
     session,

@@ -3,6 +3,7 @@
 // commands that use them: `tic run -c` must not pay for loading TypeScript.
 
 import { Command, Option } from 'commander';
+import { CHECK_MODES, type CheckMode, DEFAULT_CHECK_MODE } from '../runtime/check.js';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
@@ -99,6 +100,9 @@ const positiveWhole = (unit: string) => (v: string) => {
   return n;
 };
 const positiveInt = positiveWhole('milliseconds');
+/** `--check MODE`: the pre-flight check of cells (runtime/check.ts). */
+const checkOption = () =>
+  new Option('--check <mode>', "check each cell's SDK calls before it runs: block refuses a cell with a certain mistake, warn only prints warnings").choices(CHECK_MODES).default(DEFAULT_CHECK_MODE);
 
 addServerOptions(
   program
@@ -111,7 +115,8 @@ addServerOptions(
   .option('--workspace <dir>', 'host folder mounted at /workspace (needs DIR; in memory otherwise)')
   .option('--timeout <ms>', 'time limit of the cell (with --handlers or --workspace)', positiveInt)
   .option('--no-snapshot', 'boot Python instead of starting from the snapshot (base guest only; for comparison)')
-  .action(async (args: string[], opts: ServerCliOptions & { code?: string; handlers?: string; workspace?: string; timeout?: number; snapshot: boolean }) => {
+  .addOption(checkOption())
+  .action(async (args: string[], opts: ServerCliOptions & { code?: string; handlers?: string; workspace?: string; timeout?: number; snapshot: boolean; check: CheckMode }) => {
     const guestDir = args[0] !== undefined && isGuestDir(args[0]) ? args[0] : undefined;
     const rest = guestDir ? args.slice(1) : args;
     if (rest.length > 1 || (rest.length === 1) === (opts.code !== undefined)) {
@@ -123,7 +128,7 @@ addServerOptions(
     const status =
       guestDir && inSession
         ? await (await import('./session.js')).runInSession(guestDir, code, { ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) })
-        : await runCommand(code, { snapshot: opts.snapshot, ...(guestDir ? { guestDir } : {}) });
+        : await runCommand(code, { snapshot: opts.snapshot, check: opts.check, ...(guestDir ? { guestDir } : {}) });
     // Exit as soon as the output is flushed: an idle Node lingers for 100 ms or more.
     process.stdout.write('', () => process.exit(status));
   });
@@ -137,7 +142,8 @@ addServerOptions(
 )
   .option('--workspace <dir>', 'host folder mounted at /workspace (in memory otherwise)')
   .option('--timeout <ms>', 'time limit of each cell', positiveInt)
-  .action(async (dir: string, opts: ServerCliOptions & { handlers?: string; workspace?: string; timeout?: number }) => {
+  .addOption(checkOption())
+  .action(async (dir: string, opts: ServerCliOptions & { handlers?: string; workspace?: string; timeout?: number; check: CheckMode }) => {
     if (!isGuestDir(dir)) program.error(`tic repl: ${dir} is not the output folder of tic build (no manifest.json)`);
     const { repl } = await import('./session.js');
     await repl(dir, { ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) });
@@ -183,7 +189,8 @@ addServerOptions(
   .addOption(new Option('--call-timeout <duration>', 'time limit of one call to an upstream server (default 60s)').argParser(duration))
   .option('--workspace <dir>', 'give each session its own folder under DIR, mirrored at /workspace (in memory otherwise)')
   .addOption(new Option('--prompt-style <style>', 'how much the tool description (prompt.md) says, when building on start').choices(PROMPT_STYLES).default('compact'))
-  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; token?: string; allowOrigin?: string[]; allowHost?: string[]; maxSessions: number; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle }) => {
+  .addOption(checkOption())
+  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; token?: string; allowOrigin?: string[]; allowHost?: string[]; maxSessions: number; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle; check: CheckMode }) => {
     if (opts.dir !== undefined && !isGuestDir(opts.dir)) program.error(`tic serve: ${opts.dir} is not the output folder of tic build (no manifest.json)`);
     let specs = await serverSpecs(opts);
     if (specs.length === 0) {
@@ -201,6 +208,7 @@ addServerOptions(
       ...(opts.workspace ? { workspaceRoot: resolve(opts.workspace) } : {}),
       upstream: upstreamOptions(opts),
       promptStyle: opts.promptStyle,
+      check: opts.check,
     });
     const stop = () => void running.close();
     process.once('SIGINT', stop);

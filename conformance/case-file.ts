@@ -4,6 +4,7 @@
 // excludes everything else) are checked here.
 
 import { existsSync, readFileSync } from 'node:fs';
+import type { CheckMode } from '../runtime/check.js';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, type Node, isMap, isNode, isSeq, parseDocument } from 'yaml';
@@ -84,6 +85,8 @@ export interface Case {
   limits?: Limits;
   /** How the sessions treat a result that breaks its tool's outputSchema. */
   outputSchema?: OutputSchemaMode;
+  /** The pre-flight check of the sessions' cells (createSession's check; default block). */
+  check?: CheckMode;
   cells?: Cell[];
   /** `tic build` must fail with this message (regex). */
   buildError?: string;

@@ -348,7 +348,7 @@ class FileRun {
     const scripted = scriptedHandlers(this.file.handlers ?? {}, rec);
     const handlers = mutations.handlers ? mutations.handlers(scripted) : scripted;
     const limits = c.limits && mutations.limits ? mutations.limits(c.limits) : c.limits;
-    const open = () => guest.createSession({ handlers, workspace, ...(limits ? { limits } : {}), ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}) });
+    const open = () => guest.createSession({ handlers, workspace, ...(limits ? { limits } : {}), ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}), ...(c.check ? { check: c.check } : {}) });
     let session = await open();
     try {
       for (const [i, cell] of c.cells!.entries()) {

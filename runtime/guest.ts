@@ -72,7 +72,7 @@ export class Guest {
   /** Starts a session: a fresh guest of its own, from the snapshot. */
   async createSession<H extends object = Handlers>(options: SessionOptions<H> = {}): Promise<Session> {
     const { handle, limits } = await this.configuredWorker(options);
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, this, options as SessionOptions);
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions);
   }
 
   /**
@@ -104,7 +104,7 @@ export class Guest {
     } finally {
       handle.worker.unref();
     }
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, this, options as SessionOptions);
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions);
   }
 
   /** The SHA-256 of the build's guest.wasm: what a checkpoint is bound to. */

@@ -7,6 +7,7 @@ import { type ToolRequest, badRequestReply, encodeJson, parseRequest, valueTooBi
 import { CheckpointError } from './checkpoint.js';
 import type { Guest } from './guest.js';
 import type { CellError } from './instance.js';
+import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from './check.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
@@ -55,6 +56,12 @@ export interface SessionOptions<H extends object = Handlers> {
    * stderr; `'off'` does not check.
    */
   outputSchema?: OutputSchemaMode;
+  /**
+   * The pre-flight check of each cell's SDK calls (runtime/check.ts): `'block'` (default)
+   * refuses a cell with a certain mistake before anything runs (`_tic.CellCheckError`),
+   * `'warn'` only writes warnings to stderr, `'off'` does not check.
+   */
+  check?: CheckMode;
 }
 
 export interface ToolCallRecord {
@@ -174,6 +181,7 @@ export class Session {
     /** Complete: Guest.createSession fills in the defaults. */
     private readonly limits: Required<Limits>,
     private readonly outputSchema: OutputSchemaMode = 'error',
+    private readonly check: CheckMode = DEFAULT_CHECK_MODE,
     /** The guest it came from and the options it was made with: what checkpoint() and fork() need. */
     private readonly owner?: Guest,
     private readonly options: SessionOptions = {},
@@ -267,7 +275,7 @@ export class Session {
         cell.cleanup = () => options.signal!.removeEventListener('abort', onAbort);
       }
       this.listen(cell);
-      this.post({ t: 'run', code });
+      this.post({ t: 'run', code: withCellOptions(code, this.check) });
     });
   }
 

@@ -4,6 +4,7 @@
 // (a second start with the same tools reuses the build) or taken from `dir`.
 
 import { createHash } from 'node:crypto';
+import type { CheckMode } from '../runtime/check.js';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -36,6 +37,8 @@ export interface ServeOptions {
   maxSessions?: number;
   /** Limits of each session (timeoutMs, memoryMb, ...). */
   limits?: Limits;
+  /** The pre-flight check of each cell's SDK calls: `block` (default), `warn` or `off` (runtime/check.ts). */
+  check?: CheckMode;
   /** A session idle this long is ended (default 15 min). */
   idleTimeoutMs?: number;
   /** Each session gets a folder `<workspaceRoot>/<session id>` mirrored at /workspace. */
@@ -164,6 +167,7 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
     guest,
     handlers: hub.handlers(guest.tools.tools),
     ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.check ? { check: o.check } : {}),
     ...(o.workspaceRoot !== undefined ? { workspaceRoot: o.workspaceRoot } : {}),
     ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
     ...(o.http ? { onExpired: (id: string) => void front?.disconnect(id) } : {}),

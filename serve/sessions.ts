@@ -11,11 +11,14 @@ import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js
 import { DEFAULT_LIMITS, type Handlers, type Limits, type RunOptions, type Session } from '../runtime/session.js';
 import type { SessionStore } from '../runtime/store.js';
 import { checkWorkspaceId } from '../runtime/workspace.js';
+import type { CheckMode } from '../runtime/check.js';
 
 export interface SessionsOptions {
   guest: Guest;
   handlers: Handlers;
   limits?: Limits;
+  /** The pre-flight check of cells (runtime/check.ts; default block). */
+  check?: CheckMode;
   /** Each session gets the folder `<workspaceRoot>/<session id>` at /workspace; in memory without. */
   workspaceRoot?: string;
   /** A session with no call for this long is ended (default 15 min). */
@@ -77,7 +80,7 @@ export class CodeSession {
   /** Starts the guest session now rather than on the first call (from the store's checkpoint, if it has one). */
   warm(): Promise<Session> {
     if (this.session && !this.session.isClosed) return Promise.resolve(this.session);
-    const options = { handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}) };
+    const options = { handlers: this.o.handlers, ...(this.workspace !== undefined ? { workspace: this.workspace } : {}), ...(this.o.limits ? { limits: this.o.limits } : {}), ...(this.o.check ? { check: this.o.check } : {}) };
     this.starting ??= (async () => {
       const stored = this.o.store ? await this.o.store.get(this.id) : undefined;
       if (!stored) return this.o.guest.createSession(options);

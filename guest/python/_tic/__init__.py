@@ -18,6 +18,8 @@ import traceback
 
 import _tic_host
 from _tic import _preload
+from _tic import check as _check  # pre-flight check of cells (check.py)
+from _tic.check import CellCheckError as CellCheckError
 from _tic.content import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, decode as _decode_content
 
 # One namespace for every cell of the session: that is what makes globals persist.
@@ -37,6 +39,7 @@ def _init() -> None:
     aio.install()
     _interruptible_sleep()
     _load_sdk()
+    _check.load()  # the SDK's signature table, read once into the snapshot
     _load_packages()
     _run_setup()
     # The session's workspace is the working directory: relative paths land there.
@@ -386,6 +389,7 @@ def run_cell(source: str) -> str:
 
 def _run_cell(source: str) -> str:
     global _cell_count
+    source = _check.strip_options(source)  # the host's per-cell options (check mode)
     if _cell_count == 0:
         _start_session()
     from _tic import aio
@@ -400,6 +404,7 @@ def _run_cell(source: str) -> str:
     try:
         _tic_host.in_cell(True)
         tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST | _TOP_LEVEL_AWAIT)
+        _check.cell(tree, source, _namespace)  # may refuse the cell before anything runs
         body, last = _split_last_expression(tree)
         _execute(compile(body, filename, "exec", _TOP_LEVEL_AWAIT))
         if last is not None:
