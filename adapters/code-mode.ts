@@ -9,6 +9,7 @@ import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
 import { formatRunResult, RUN_PYTHON_INPUT_SCHEMA, RUN_PYTHON_TOOL, type RunPythonOutput } from '../runtime/result-text.js';
 import type { Handlers, Limits } from '../runtime/session.js';
 import { checkWorkspaceId } from '../runtime/workspace.js';
+import { type SessionStore, openStore } from '../runtime/store.js';
 import type { CheckMode } from '../runtime/check.js';
 import { cacheRoot } from '../guest/build/index.js';
 import { McpHub } from '../runtime/mcp/hub.js';
@@ -35,6 +36,14 @@ export interface CodeModeOptions {
   workspace?: string;
   /** A conversation with no cell for this long has its session ended; its next cell starts a new one and says so (default 15 min, as `tic serve`). */
   idleTimeoutMs?: number;
+  /**
+   * Sessions as data: every conversation is checkpointed into this store after each cell;
+   * an idle one hibernates (its worker released) and restores on its next cell, in this
+   * process or another on the same store (a folder, `redis://host:port`, or a SessionStore).
+   */
+  store?: SessionStore | string;
+  /** With a store: how long an idle conversation keeps its worker (default 30 s). */
+  hibernateAfterMs?: number;
   /** Conversations open at once (default: no limit); `conversation()` past it throws SessionLimitError. */
   maxSessions?: number;
   /** The tool's name (default `run_python`). */
@@ -86,11 +95,15 @@ export { CellFailedError } from './cell-failed.js';
 const CLOSED_IDS_KEPT = 10_000;
 
 /** Loads the build once; hands out conversations, each with its own session. */
-export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {
+export async function codeMode(given: CodeModeOptions): Promise<CodeMode> {
+  if (given.config === undefined && given.dir === undefined) throw new Error('codeMode() needs dir (the output folder of tic build) or config (MCP servers)');
+  // A store named by a string is opened here, and closed with the CodeMode.
+  const ownStore = typeof given.store === 'string' ? await openStore(given.store) : undefined;
+  const options: CodeModeOptions = ownStore ? { ...given, store: ownStore } : given;
+  const closeStore = async () => void (await ownStore?.close());
   if (options.config === undefined) {
-    if (options.dir === undefined) throw new Error('codeMode() needs dir (the output folder of tic build) or config (MCP servers)');
-    const guest = await loadGuest(options.dir, options.warm !== undefined ? { warm: options.warm } : {});
-    return new CodeMode(guest, readFileSync(join(options.dir, 'prompt.md'), 'utf8'), options);
+    const guest = await loadGuest(options.dir!, options.warm !== undefined ? { warm: options.warm } : {});
+    return new CodeMode(guest, readFileSync(join(options.dir!, 'prompt.md'), 'utf8'), options, closeStore);
   }
   // The same path as `tic serve`: start the servers, build their tools once (cached).
   const specs = typeof options.config === 'string' ? loadServersConfig(options.config) : options.config;
@@ -100,9 +113,13 @@ export async function codeMode(options: CodeModeOptions): Promise<CodeMode> {
     const dir = options.dir ?? (await buildForServers(hub, {}, () => {}));
     const guest = await loadGuest(dir, options.warm !== undefined ? { warm: options.warm } : {});
     const handlers = { ...hub.handlers(guest.tools.tools), ...options.handlers };
-    return new CodeMode(guest, readFileSync(join(dir, 'prompt.md'), 'utf8'), { ...options, handlers }, () => hub.close());
+    return new CodeMode(guest, readFileSync(join(dir, 'prompt.md'), 'utf8'), { ...options, handlers }, async () => {
+      await hub.close();
+      await closeStore();
+    });
   } catch (err) {
     await hub.close();
+    await closeStore();
     throw err;
   }
 }
@@ -140,6 +157,8 @@ export class CodeMode {
       ...(options.check ? { check: options.check } : {}),
       ...(options.workspace !== undefined ? { workspaceRoot: options.workspace } : {}),
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.store !== undefined ? { store: options.store as SessionStore } : {}),
+      ...(options.hibernateAfterMs !== undefined ? { hibernateAfterMs: options.hibernateAfterMs } : {}),
     });
   }
 
@@ -164,7 +183,7 @@ export class CodeMode {
       this.closedIds.set(session.id, true);
       // Remembered for the note above; the oldest are forgotten past the bound.
       if (this.closedIds.size > CLOSED_IDS_KEPT) this.closedIds.delete(this.closedIds.keys().next().value!);
-      await this.sessions.close(session.id);
+      await this.sessions.close(session.id, { forget: true }); // closed for good: its checkpoint goes too
     }, note);
     this.open.set(session.id, conversation);
     return conversation;

@@ -183,6 +183,8 @@ addServerOptions(
   .option('--allow-origin <origin>', 'a browser Origin allowed besides the loopback, e.g. https://app.example ("*": any) (repeatable)', collectValues)
   .option('--allow-host <host>', 'a Host header name accepted when bound off the loopback (repeatable)', collectValues)
   .addOption(new Option('--max-sessions <n>', 'sessions open at once over HTTP; more are refused until one ends').argParser(positiveWhole('sessions')).default(64))
+  .option('--store <dir|redis://host:port>', 'checkpoint sessions after every cell into this folder or Redis: idle ones hibernate, a restart keeps them, several tic serve --http on one store share them')
+  .addOption(new Option('--hibernate-after <duration>', 'with --store: release an idle session\'s worker after this long (default 30s)').argParser(duration))
   .addOption(new Option('--idle-timeout <duration>', 'end a session after this long without a call').argParser(duration).default(15 * 60_000, '15m'))
   .addOption(new Option('--timeout <duration>', 'time limit of each cell (default 30s)').argParser(duration))
   .addOption(new Option('--memory <mb>', "each session's guest memory limit in MB (default 256)").argParser(positiveWhole('megabytes')))
@@ -190,7 +192,7 @@ addServerOptions(
   .option('--workspace <dir>', 'give each session its own folder under DIR, mirrored at /workspace (in memory otherwise)')
   .addOption(new Option('--prompt-style <style>', 'how much the tool description (prompt.md) says, when building on start').choices(PROMPT_STYLES).default('compact'))
   .addOption(checkOption())
-  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; token?: string; allowOrigin?: string[]; allowHost?: string[]; maxSessions: number; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle; check: CheckMode }) => {
+  .action(async (opts: ServerCliOptions & { dir?: string; http?: number; host: string; token?: string; allowOrigin?: string[]; allowHost?: string[]; maxSessions: number; store?: string; hibernateAfter?: number; idleTimeout: number; timeout?: number; memory?: number; workspace?: string; promptStyle: PromptStyle; check: CheckMode }) => {
     if (opts.dir !== undefined && !isGuestDir(opts.dir)) program.error(`tic serve: ${opts.dir} is not the output folder of tic build (no manifest.json)`);
     let specs = await serverSpecs(opts);
     if (specs.length === 0) {
@@ -203,6 +205,8 @@ addServerOptions(
       ...(opts.dir ? { dir: opts.dir } : {}),
       ...(opts.http !== undefined ? { http: httpDoor(opts) } : {}),
       maxSessions: opts.maxSessions,
+      ...(opts.store ? { store: opts.store } : {}),
+      ...(opts.hibernateAfter !== undefined ? { hibernateAfterMs: opts.hibernateAfter } : {}),
       idleTimeoutMs: opts.idleTimeout,
       limits: { ...(opts.timeout ? { timeoutMs: opts.timeout } : {}), ...(opts.memory ? { memoryMb: opts.memory } : {}) },
       ...(opts.workspace ? { workspaceRoot: resolve(opts.workspace) } : {}),

@@ -24,3 +24,22 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
 }
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 run(process.execPath, [join(root, 'bin', 'tic.js'), 'guest']);
+
+// The tests run a real Redis (a store shared by several tic serve): Debian's redis-server,
+// which each test starts on a port of its own. Installed here when missing.
+if (process.argv.includes('--redis') && spawnSync('redis-server', ['--version']).status !== 0) {
+  const isRoot = process.getuid?.() === 0;
+  const sudo = !isRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
+  if (!isRoot && !sudo) {
+    console.error('setup: the tests need redis-server: sudo apt-get install -y redis-server');
+    process.exit(1);
+  }
+  console.error('setup: apt-get install redis-server');
+  const apt = (args) => {
+    const [cmd, ...rest] = sudo ? ['sudo', '-n', ...args] : args;
+    const r = spawnSync(cmd, rest, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  apt(['apt-get', 'update']);
+  apt(['apt-get', 'install', '-y', '--no-install-recommends', 'redis-server']);
+}

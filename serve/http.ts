@@ -117,12 +117,35 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
   if (!loopbackBind && o.allowHosts === undefined) o.log(`bound to ${o.host} with no --allow-host: any Host header is accepted (the token still is required)`);
   const token = o.token !== undefined ? digest(o.token) : undefined;
 
-  const drop = async (id: string) => {
+  const drop = async (id: string, forget = false) => {
     const c = connections.get(id);
-    if (!c) return;
+    if (!c && !forget) return;
     connections.delete(id);
-    await o.sessions.close(id);
-    await c.server.close().catch(() => {});
+    await o.sessions.close(id, { forget });
+    await c?.server.close().catch(() => {});
+  };
+
+  /**
+   * A session this process did not initialize but the store holds (made by another
+   * `tic serve` on the same store, or by this one before a restart): each request gets a
+   * transport of its own without session checks (the id is ours to route by), bound to
+   * the session; the session restores from the store on its next cell.
+   */
+  const adopted = async (req: IncomingMessage, res: ServerResponse, body: unknown, id: string) => {
+    if (req.method === 'DELETE') {
+      await o.sessions.close(id, { forget: true });
+      o.log(`session ${id} closed by the client`);
+      res.writeHead(200).end();
+      return;
+    }
+    if (!o.sessions.get(id) && o.sessions.size >= o.maxSessions) return jsonError(res, 503, `the server has its maximum of ${o.maxSessions} sessions open; try again later`);
+    const session = o.sessions.get(id) ?? o.sessions.open(id);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const server = o.createServer(() => session);
+    await server.connect(transport);
+    guardToolCalls(transport);
+    res.once('close', () => void server.close().catch(() => {}));
+    await transport.handleRequest(req, res, body);
   };
 
   const open = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
@@ -136,7 +159,7 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
       },
       onsessionclosed: (id) => {
         o.log(`session ${id} closed by the client`);
-        void drop(id);
+        void drop(id, true);
       },
     });
     transport.onclose = () => {
@@ -172,6 +195,9 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
         return jsonError(res, 400, 'Bad Request: no Mcp-Session-Id header (send initialize first)');
       }
       const c = connections.get(sessionId);
+      if (!c && (await o.sessions.stored(sessionId))) return adopted(req, res, body, sessionId);
+      // Ended elsewhere (a DELETE on another process): the local copy goes too.
+      if (!c && o.sessions.get(sessionId)) await o.sessions.close(sessionId);
       if (!c) return jsonError(res, 404, 'Session not found (it ended or expired): initialize a new one', -32001);
       await c.transport.handleRequest(req, res, body);
     })().catch((err: Error & { status?: number; code?: number }) => {

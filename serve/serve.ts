@@ -21,6 +21,7 @@ import type { Limits } from '../runtime/session.js';
 import { type HttpDoor, type HttpFront, checkHttpDoor, startHttpFront } from './http.js';
 import { createRunPythonServer, guardToolCalls } from './mcp-server.js';
 import { MAX_STDIO_MESSAGE_BYTES, boundedLines } from './stdio-limit.js';
+import { type SessionStore, openStore } from '../runtime/store.js';
 import { type CodeSession, Sessions } from './sessions.js';
 
 export interface ServeOptions {
@@ -35,6 +36,15 @@ export interface ServeOptions {
   http?: { port: number; host?: string } & HttpDoor;
   /** Sessions open at once over HTTP (default 64): an `initialize` beyond it is refused with 503 until one ends. */
   maxSessions?: number;
+  /**
+   * Where sessions are checkpointed after every cell and hibernate when idle: a folder, a
+   * `redis://host:port` URL, or a SessionStore. Over HTTP, several `tic serve` processes
+   * on one store serve the same sessions (any process continues any session by its
+   * Mcp-Session-Id), and a restart keeps them.
+   */
+  store?: string | SessionStore;
+  /** With a store: how long an idle session keeps its worker (default 30 s). */
+  hibernateAfterMs?: number;
   /** Limits of each session (timeoutMs, memoryMb, ...). */
   limits?: Limits;
   /** The pre-flight check of each cell's SDK calls: `block` (default), `warn` or `off` (runtime/check.ts). */
@@ -163,7 +173,18 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
   if (missing.length) log(`no server given for ${missing.map((n) => JSON.stringify(n)).join(', ')} of the build; those calls will fail`);
 
   let front: HttpFront | undefined;
+  let store: SessionStore | undefined;
+  try {
+    store = o.store === undefined ? undefined : typeof o.store === 'string' ? await openStore(o.store) : o.store;
+  } catch (err) {
+    await hub.close();
+    await guest.close();
+    throw err;
+  }
+  if (store) log(`sessions are checkpointed into ${store.where}`);
   const sessions = new Sessions({
+    ...(store ? { store } : {}),
+    ...(o.hibernateAfterMs !== undefined ? { hibernateAfterMs: o.hibernateAfterMs } : {}),
     guest,
     handlers: hub.handlers(guest.tools.tools),
     ...(o.limits ? { limits: o.limits } : {}),
@@ -184,6 +205,7 @@ export async function serve(o: ServeOptions): Promise<RunningServe> {
       await sessions.closeAll();
       await guest.close();
       await hub!.close();
+      if (store && typeof o.store === 'string') await store.close();
       resolveClosed();
     })());
 

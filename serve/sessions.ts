@@ -49,10 +49,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 /** This process as a lease owner in a store. */
 const PROCESS_OWNER = `${process.pid}-${randomUUID()}`;
 
-/** A cell asked of a session whose lease another process holds. */
-export class SessionBusyElsewhereError extends Error {
-  override name = 'SessionBusyElsewhereError';
-}
+
 
 /** One conversation: a session of the guest, made on first use and again after it ended. */
 export class CodeSession {
@@ -110,7 +107,10 @@ export class CodeSession {
     try {
       if (store) {
         leased = await store.lease(this.id, this.leaseOwner, this.leaseMs());
-        if (!leased) throw new SessionBusyElsewhereError(`session ${this.id} is running a cell in another process; try again when it has finished`);
+        if (!leased) {
+          const message = `session ${this.id} is running a cell in another process; try again when it has finished`;
+          return formatRunResult({ ok: false, stdout: '', stderr: '', error: { type: 'SessionBusy', message, traceback: `SessionBusy: ${message}\n` } });
+        }
         // Another process ran a cell of this session since: this copy is stale.
         if (this.session && (await store.tag(this.id)) !== this.tag) {
           const stale = this.session;
@@ -235,11 +235,25 @@ export class Sessions {
     return this.byId.size;
   }
 
-  async close(id: string): Promise<void> {
+  /** Ends a session in this process; `forget` (the client ended it) also removes its checkpoint from the store. */
+  async close(id: string, options: { forget?: boolean } = {}): Promise<void> {
     const s = this.byId.get(id);
-    if (!s) return;
-    this.byId.delete(id);
-    await s.end();
+    if (s) {
+      this.byId.delete(id);
+      await s.end();
+    }
+    if (options.forget) await this.o.store?.delete(id).catch((err: Error) => this.o.log?.(`session ${id}: cannot remove its checkpoint: ${err.message}`));
+  }
+
+  /** True when the store holds a checkpoint of session `id` (another process, or an earlier run of this one, made it). */
+  async stored(id: string): Promise<boolean> {
+    if (!this.o.store) return false;
+    try {
+      checkWorkspaceId(id, 'session id');
+    } catch {
+      return false;
+    }
+    return (await this.o.store.tag(id)) !== undefined;
   }
 
   async closeAll(): Promise<void> {
