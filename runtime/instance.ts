@@ -8,6 +8,7 @@ import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memf
 import { syncHostCalls } from './host-calls.js';
 import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
 import { type GlobalSlot, PAGE, restoreGlobals } from './snapshot/capture.js';
+import { applyPage } from './checkpoint.js';
 import type { Mount } from './wasi/vfs.js';
 
 export interface CellError {
@@ -280,7 +281,7 @@ export class GuestInstance {
     if (state.pages < have) throw new GuestCrash(`the checkpoint's memory (${state.pages} pages) is smaller than a fresh guest's (${have})`);
     if (state.pages > have) memory.grow(state.pages - have);
     const view = new Uint8Array(memory.buffer);
-    for (const p of pages) view.set(p.bytes, p.index * PAGE);
+    for (const p of pages) applyPage(view, p.index, p.bytes);
     if (state.globals.length !== globals.length) throw new GuestCrash(`the checkpoint has ${state.globals.length} globals, this guest ${globals.length}`);
     restoreGlobals(this.instance, globals, state.globals.map((v, i) => (globals[i]!.type === 'i64' ? BigInt(v) : Number(v))));
     this.wasi.loadState(state.wasi, blobs);
