@@ -26,6 +26,19 @@ export interface LoadOptions {
   warm?: number;
 }
 
+/** The worker's answer to a configure or restore: resolves, or rejects with `fail(its error)`. */
+function answer(handle: WorkerHandle, t: 'configured' | 'restored', fail: (error: string) => Error): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.t !== t) return;
+      handle.worker.off('message', onMessage);
+      if (m.error) reject(fail(m.error));
+      else resolve();
+    };
+    handle.worker.on('message', onMessage);
+  });
+}
+
 /** Bytes every worker of the process reads without copying. */
 function shared(bytes: Uint8Array): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(bytes.length);
@@ -85,15 +98,7 @@ export class Guest {
   async restore<H extends object = Handlers>(checkpoint: Uint8Array, options: SessionOptions<H> & { fresh?: boolean } = {}): Promise<Session> {
     const decoded = decodeCheckpoint(checkpoint, this.guestSha256, this.checkpointKey);
     const { handle, limits } = await this.configuredWorker(options);
-    const restored = new Promise<void>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.t !== 'restored') return;
-        handle.worker.off('message', onMessage);
-        if (m.error) reject(new CheckpointError(`cannot restore the checkpoint: ${m.error}`));
-        else resolve();
-      };
-      handle.worker.on('message', onMessage);
-    });
+    const restored = answer(handle, 'restored', (e) => new CheckpointError(`cannot restore the checkpoint: ${e}`));
     handle.worker.ref(); // until the worker answers
     handle.worker.postMessage({ t: 'restore', state: decoded.state, pages: decoded.pages, blobs: decoded.blobs, fresh: options.fresh ?? false } satisfies ToWorker);
     try {
@@ -123,15 +128,7 @@ export class Guest {
     this.refill();
     await handle.ready;
     const limits: Required<Limits> = { ...DEFAULT_LIMITS, ...options.limits };
-    const configured = new Promise<void>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.t !== 'configured') return;
-        handle.worker.off('message', onMessage);
-        if (m.error) reject(new GuestLoadError(`cannot start the session: ${m.error}`));
-        else resolve();
-      };
-      handle.worker.on('message', onMessage);
-    });
+    const configured = answer(handle, 'configured', (e) => new GuestLoadError(`cannot start the session: ${e}`));
     handle.worker.postMessage({
       t: 'configure',
       config: {

@@ -4,7 +4,7 @@ import { generateText, isStepCount } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { aiSdkTool } from '../../adapters/ai-sdk.js';
 import { runMain } from '../shared/main.js';
-import type { Script } from '../shared/scripted-model.js';
+import { type Script, aiSdkTurn } from '../shared/scripted-model.js';
 import { filesystemScenario } from './scenario.js';
 
 /** The script as an AI SDK language model: it reads the last tool result from the prompt. */
@@ -12,12 +12,7 @@ function scriptedModel(script: Script): MockLanguageModelV4 {
   const usage = { inputTokens: { total: 0, noCache: 0, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 0, text: 0, reasoning: 0 } };
   return new MockLanguageModelV4({
     doGenerate: async ({ prompt, tools }) => {
-      const last = prompt.at(-1);
-      const part = last?.role === 'tool' ? last.content.find((p) => p.type === 'tool-result') : undefined;
-      const output = part?.type === 'tool-result' ? part.output : undefined;
-      const text = output && (output.type === 'text' || output.type === 'error-text') ? output.value : output ? JSON.stringify(output) : undefined;
-      const offered = Object.fromEntries((tools ?? []).map((t) => [t.name, t.type === 'function' ? (t.description ?? '') : '']));
-      const turn = script.turn(text, offered);
+      const turn = aiSdkTurn(script, { prompt, tools });
       return 'code' in turn
         ? { content: [{ type: 'tool-call', toolCallId: turn.id, toolName: script.toolName, input: JSON.stringify({ code: turn.code }) }], finishReason: { unified: 'tool-calls', raw: undefined }, usage, warnings: [] }
         : { content: [{ type: 'text', text: turn.answer }], finishReason: { unified: 'stop', raw: undefined }, usage, warnings: [] };

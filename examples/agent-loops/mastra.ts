@@ -5,7 +5,7 @@ import { Agent } from '@mastra/core/agent';
 import { MockLanguageModelV4 } from 'ai/test';
 import { mastraTool } from '../../adapters/mastra.js';
 import { runMain } from '../shared/main.js';
-import type { Script } from '../shared/scripted-model.js';
+import { type Script, aiSdkTurn } from '../shared/scripted-model.js';
 import { filesystemScenario } from './scenario.js';
 
 /** The script as an AI SDK language model (streamed: Mastra's loop streams); it reads the last tool result from the prompt. */
@@ -13,12 +13,7 @@ function scriptedModel(script: Script): MockLanguageModelV4 {
   const usage = { inputTokens: { total: 0, noCache: 0, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 0, text: 0, reasoning: 0 } };
   return new MockLanguageModelV4({
     doStream: async ({ prompt, tools }) => {
-      const last = prompt.at(-1);
-      const part = last?.role === 'tool' ? last.content.find((p) => p.type === 'tool-result') : undefined;
-      const output = part?.type === 'tool-result' ? part.output : undefined;
-      const text = output && (output.type === 'text' || output.type === 'error-text') ? output.value : output ? JSON.stringify(output) : undefined;
-      const offered = Object.fromEntries((tools ?? []).map((t) => [t.name, t.type === 'function' ? (t.description ?? '') : '']));
-      const turn = script.turn(text, offered);
+      const turn = aiSdkTurn(script, { prompt, tools });
       const parts: unknown[] =
         'code' in turn
           ? [{ type: 'tool-call', toolCallId: turn.id, toolName: script.toolName, input: JSON.stringify({ code: turn.code }) }]

@@ -107,3 +107,23 @@ export function anthropicFetch(script: Script): typeof fetch {
     });
   };
 }
+
+/** An AI SDK prompt (LanguageModelV4 call options), as much of it as a script reads. */
+interface AiSdkCall {
+  prompt: { role: string; content: unknown }[];
+  tools?: { type: string; name: string; description?: string }[];
+}
+
+/**
+ * The script's next turn for an AI SDK mock model (the AI SDK's own and Mastra's): it reads
+ * the last tool result from the prompt and the tools offered.
+ */
+export function aiSdkTurn(script: Script, call: { prompt: unknown; tools?: unknown }): ReturnType<Script['turn']> {
+  const { prompt, tools } = call as AiSdkCall;
+  const last = prompt.at(-1);
+  const parts = last?.role === 'tool' ? (last.content as { type: string; output?: { type: string; value: unknown } }[]) : [];
+  const output = parts.find((p) => p.type === 'tool-result')?.output;
+  const text = output && (output.type === 'text' || output.type === 'error-text') ? String(output.value) : output ? JSON.stringify(output) : undefined;
+  const offered = Object.fromEntries((tools ?? []).map((t) => [t.name, t.type === 'function' ? (t.description ?? '') : '']));
+  return script.turn(text, offered);
+}
