@@ -3,10 +3,34 @@
 // platform) and every Monty row is then left out with that note.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../runtime/package-root.js';
 import { type Stats, stats } from './runtime.js';
 
-export type MontyModule = typeof import('@pydantic/monty');
+/**
+ * The part of @pydantic/monty's API the bench uses, declared here: the package is installed
+ * by `npm run bench` itself (scripts/setup.mjs --monty), not by npm ci, so its own types may
+ * be absent when the project is type-checked.
+ */
+type Resumable = { resume(arg?: Record<string, unknown>): Progress };
+type Progress = InstanceType<MontyModule['MontyComplete']> | InstanceType<MontyModule['MontyNameLookup']> | InstanceType<MontyModule['MontySnapshot']>;
+export interface MontyModule {
+  Monty: new (code: string) => { run(): unknown; start(options: Record<string, unknown>): Progress };
+  MontyComplete: new () => { output: unknown };
+  MontyNameLookup: new () => Resumable & { variableName: string };
+  MontySnapshot: new () => Resumable & { functionName: string; args: unknown[]; kwargs: Record<string, unknown> };
+  MountDir: new (path: string, dir: string, options: { mode: 'read-only' | 'read-write' }) => object;
+}
+/** Monty's entry as `npm run bench` installed it (.bench-peers/), if it did. */
+function montyEntry(): string | undefined {
+  const peer = join(packageRoot(), '.bench-peers', 'node_modules', '@pydantic', 'monty', 'wrapper.js');
+  return existsSync(peer) ? peer : undefined;
+}
+
+/** A variable, so that the type checker does not look for the package. */
+const MONTY = '@pydantic/monty';
 
 let loaded: Promise<{ monty?: MontyModule; version?: string; missing?: string }> | undefined;
 
@@ -14,19 +38,21 @@ let loaded: Promise<{ monty?: MontyModule; version?: string; missing?: string }>
 export function loadMonty(): Promise<{ monty?: MontyModule; version?: string; missing?: string }> {
   loaded ??= (async () => {
     try {
-      const monty = await import('@pydantic/monty');
+      // npm run bench installs it into .bench-peers/ (scripts/setup.mjs --monty); a project's own install also works.
+      const peer = montyEntry();
+      const monty = (await import(peer ? pathToFileURL(peer).href : MONTY)) as MontyModule;
       new monty.Monty('1').run(); // the native addon loads on first use
       const { createRequire } = await import('node:module');
       let version: string | undefined;
       try {
         const req = createRequire(import.meta.url);
-        version = (req(req.resolve('@pydantic/monty').replace(/wrapper\.js$/, 'package.json')) as { version: string }).version;
+        version = (req((peer ?? req.resolve(MONTY)).replace(/wrapper\.js$/, 'package.json')) as { version: string }).version;
       } catch {
         version = undefined;
       }
       return { monty, ...(version ? { version } : {}) };
     } catch (err) {
-      return { missing: `@pydantic/monty could not be loaded (${(err as Error).message.split('\n')[0]}); install it with \`npm install --no-save @pydantic/monty\`` };
+      return { missing: `@pydantic/monty could not be loaded (${(err as Error).message.split('\n')[0]}); npm run bench installs it (scripts/setup.mjs --monty)` };
     }
   })();
   return loaded;
@@ -101,7 +127,7 @@ export function montyHostCall(m: MontyModule, calls = 3000, rounds = 20): Stats 
 
 /** RSS added per idle Monty REPL that has run one cell, in a fresh process (MB). */
 export function montyRssPerRepl(count = 100): number {
-  const script = `import { MontyRepl } from '@pydantic/monty';
+  const script = `import { MontyRepl } from ${JSON.stringify(montyEntry() ? pathToFileURL(montyEntry()!).href : MONTY)};
     const gc = globalThis.gc; const keep = [];
     const first = new MontyRepl(); first.feed('x = [i * i for i in range(1000)]'); keep.push(first);
     gc?.(); await new Promise((r) => setTimeout(r, 50)); gc?.();

@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,4 +42,18 @@ if (process.argv.includes('--redis') && spawnSync('redis-server', ['--version'])
   };
   apt(['apt-get', 'update']);
   apt(['apt-get', 'install', '-y', '--no-install-recommends', 'redis-server']);
+}
+
+// Pydantic's Monty is a peer of the benchmark only: its npm package lists a native package
+// per platform, and only linux-x64's is on some registries, which npm ci cannot lock; so it
+// is installed here, when the bench asks, into a folder of its own (.bench-peers/), leaving
+// the project's node_modules and lock as npm ci made them.
+if (process.argv.includes('--monty')) {
+  const peers = join(root, '.bench-peers');
+  if (!existsSync(join(peers, 'node_modules', '@pydantic', 'monty', 'package.json'))) {
+    console.error('setup: npm install @pydantic/monty@0.0.18 into .bench-peers/ (a benchmark peer)');
+    mkdirSync(peers, { recursive: true });
+    const r = spawnSync('npm', ['install', '--prefix', peers, '--no-audit', '--no-fund', '@pydantic/monty@0.0.18'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) console.error('setup: Monty could not be installed; the bench runs without it');
+  }
 }
