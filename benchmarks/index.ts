@@ -11,6 +11,7 @@ import { loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { compat, compatMarkdown } from './compat.js';
 import { checkCost, checkMarkdown } from './check.js';
+import { sessionsAsData, sessionsAsDataMarkdown } from './sessions-as-data.js';
 import { contextSizes } from './context-size.js';
 import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl } from './monty.js';
 import { packageCost } from './packages.js';
@@ -202,6 +203,8 @@ async function main(): Promise<void> {
   log('5/6 workspace size (one file against 5,000 files + 100 MB), 7 rounds');
   const workspace = await workspaceBench(dir, log);
   const check = await checkCost(dir, log);
+  log('sessions as data: checkpoint, restore, 200 hibernated sessions');
+  const asData = await sessionsAsData(dir, 7, 200);
   log('6/6 context size');
   const fixtures = join(root, 'conformance', 'fixtures', 'mcp-tools');
   const context = contextSizes(['everything', 'filesystem', 'memory', 'github'].map((n) => join(fixtures, `${n}.json`)).concat(join(root, 'examples', 'issues', 'tools.json')));
@@ -210,7 +213,7 @@ async function main(): Promise<void> {
   const packages = await packageCost(join(dirname(dir), 'tools.json'), dirname(dir), log);
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
   const { aioGatherPerCallUs, ...callRows } = calls;
-  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, startup: start, compatibility, workspace, check, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
+  const results = { machine, coldStart: cold, sessionStart: sessions, callbacks: callRows, aioGatherPerCallUs, throughput: tp, startup: start, compatibility, workspace, check, asData, context, workflow: flow, packages: packages.rows, seconds: (Date.now() - started) / 1000 };
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
@@ -283,6 +286,8 @@ async function main(): Promise<void> {
     ...workspaceMarkdown(workspace),
     '',
     ...checkMarkdown(check),
+    '',
+    ...sessionsAsDataMarkdown(asData),
     '',
     ...packages.markdown,
     '',

@@ -128,9 +128,10 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply'
   const reply = new SharedArrayBuffer(DATA_BYTES);
   const { port1, port2 } = new MessageChannel();
   const workerData: WorkerSetup = { ...setup, ctl, request, reply, port: port2 };
-  // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a worker that runs a file.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(script, { workerData, transferList: [port2], execArgv });
+  // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a
+  // worker that runs a file, so then it gets the others (V8 flags, process-wide, need no passing).
+  const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--input-type') && !/^--(expose|max|stack|no-|wasm|liftoff|turbo|trace)/.test(a)) : undefined;
+  const worker = new Worker(script, { workerData, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
   worker.unref();
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromWorker) => {

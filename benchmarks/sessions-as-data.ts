@@ -1,0 +1,88 @@
+// Sessions as data, measured: checkpoint size and time of a typical data session, restore
+// to the result of its next cell from a warm worker, and the RSS of hibernated sessions.
+// node --expose-gc build/benchmarks/sessions-as-data.js [HIBERNATED_COUNT]
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { codeMode } from '../adapters/code-mode.js';
+import { loadGuest } from '../runtime/guest.js';
+import { type Stats, benchGuestDir, stats } from './runtime.js';
+import { runIfMain } from './script.js';
+
+/** The session of the target: json, re, datetime and sqlite3 imported, a 10,000-row list of dicts. */
+export const DATA_SESSION = `import json, re, datetime, sqlite3
+rows = [{"id": i, "name": f"row{i}", "tags": ["a", "b"]} for i in range(10_000)]
+len(rows)`;
+
+export interface SessionsAsData {
+  checkpointBytes: number;
+  checkpointMs: Stats;
+  restoreToResultMs: Stats;
+  hibernated: { sessions: number; rssMb: number; perSessionKb: number };
+}
+
+export async function sessionsAsData(dir: string, rounds = 7, hibernatedCount = 200): Promise<SessionsAsData> {
+  const guest = await loadGuest(dir, { warm: 1 });
+  const s = await guest.createSession();
+  await s.run(DATA_SESSION);
+  await s.checkpoint(); // the snapshot's memory image, computed once per process
+  const checkpointMs: number[] = [];
+  const restoreMs: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < rounds; i++) {
+    await s.run(`rows[0]["n"] = ${i}`);
+    let t = performance.now();
+    const b = await s.checkpoint();
+    checkpointMs.push(performance.now() - t);
+    bytes = b.length;
+    await guest.ready(); // a warm worker, as a server keeps
+    t = performance.now();
+    const r = await guest.restore(b);
+    await r.run('rows[0]["n"]');
+    restoreMs.push(performance.now() - t);
+    await r.close();
+  }
+  await s.close();
+  await guest.close();
+
+  // Hibernated: each conversation ran a cell, was checkpointed into a folder store, and released its worker.
+  const cm = await codeMode({ dir, store: mkdtempSync(join(tmpdir(), 'tic-hibernated-')), hibernateAfterMs: 50, warm: 1 });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < hibernatedCount; i++) await cm.conversation({ id: `c${i}` }).run('x = [i * i for i in range(1000)]');
+  await new Promise((r) => setTimeout(r, 500));
+  gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  gc?.();
+  const rss = (process.memoryUsage().rss - before) / 2 ** 20;
+  await cm.close();
+  return {
+    checkpointBytes: bytes,
+    checkpointMs: stats(checkpointMs),
+    restoreToResultMs: stats(restoreMs),
+    hibernated: { sessions: hibernatedCount, rssMb: Math.round(rss * 10) / 10, perSessionKb: Math.round((rss * 1024) / hibernatedCount) },
+  };
+}
+
+const f = (n: number) => n.toFixed(1);
+
+export function sessionsAsDataMarkdown(r: SessionsAsData): string[] {
+  return [
+    '## Sessions as data',
+    '',
+    'A session that imported json, re, datetime and sqlite3 and holds a 10,000-row list of dicts; one cell changes it between checkpoints. Restore: `guest.restore(bytes)` on a warm worker, to the result of its next cell. Hibernated: conversations of `codeMode({ store })` that ran one cell and released their worker; RSS growth of the process over all of them.',
+    '',
+    '| what | median | p90 | target |',
+    '| --- | ---: | ---: | --- |',
+    `| checkpoint (${f(r.checkpointBytes / 2 ** 20)} MB) | ${f(r.checkpointMs.median)} ms | ${f(r.checkpointMs.p90)} ms | <= 20 ms and 2 MB |`,
+    `| restore to the next cell's result | ${f(r.restoreToResultMs.median)} ms | ${f(r.restoreToResultMs.p90)} ms | <= 15 ms |`,
+    `| ${r.hibernated.sessions} hibernated sessions | ${f(r.hibernated.rssMb)} MB RSS (${r.hibernated.perSessionKb} KB each) | | <= 0.15 MB each |`,
+  ];
+}
+
+runIfMain(import.meta.url, async () => {
+  const r = await sessionsAsData(await benchGuestDir(), 7, Number(process.argv[2] ?? 200));
+  console.log(JSON.stringify(r, null, 2));
+});
