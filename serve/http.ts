@@ -200,9 +200,10 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
       if (!c && o.sessions.get(sessionId)) await o.sessions.close(sessionId);
       if (!c) return jsonError(res, 404, 'Session not found (it ended or expired): initialize a new one', -32001);
       await c.transport.handleRequest(req, res, body);
-    })().catch((err: Error & { status?: number; code?: number }) => {
+    })().catch((err: Error & { status?: number; code?: unknown }) => {
       o.log(`http: ${err.message}`);
-      jsonError(res, err.status ?? 500, err.status ? err.message : 'Internal server error', err.code ?? -32603);
+      // Only our own numeric codes go out: a Node errno name ("EMFILE") is no JSON-RPC code.
+      jsonError(res, err.status ?? 500, err.status ? err.message : 'Internal server error', typeof err.code === 'number' ? err.code : -32603);
     });
   });
 
