@@ -10,7 +10,7 @@ import { packageRoot } from './package-root.js';
 import { CheckpointError, decodeCheckpoint, initialMemory } from './checkpoint.js';
 import type { FromWorker, ToWorker } from './session-protocol.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
-import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, spawnWorker } from './session.js';
+import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, readyOf, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
 
 export interface LoadOptions {
@@ -51,6 +51,7 @@ export class Guest {
   private readonly script = new URL(`file://${join(packageRoot(), 'build', 'runtime', 'session-worker.js')}`);
 
   private base: SharedArrayBuffer | undefined;
+  private closing = false;
 
   /** @internal use loadGuest */
   constructor(
@@ -80,6 +81,24 @@ export class Guest {
       });
       this.pool.push(handle);
     }
+  }
+
+  /**
+   * @internal A closed session's worker: reset to a fresh guest and kept for the next
+   * session, up to one more than `warm`; past that, ended.
+   */
+  recycle(handle: WorkerHandle): void {
+    if (this.closing || this.pool.length > this.warm) {
+      void handle.worker.terminate();
+      return;
+    }
+    handle.ready = readyOf(handle.worker);
+    handle.worker.postMessage({ t: 'reset' } satisfies ToWorker);
+    handle.worker.once('exit', () => {
+      const i = this.pool.indexOf(handle);
+      if (i >= 0) this.pool.splice(i, 1);
+    });
+    this.pool.push(handle);
   }
 
   /** Starts a session: a fresh guest of its own, from the snapshot. */
@@ -155,6 +174,7 @@ export class Guest {
 
   /** Stops the warm workers; sessions already made go on until closed. */
   async close(): Promise<void> {
+    this.closing = true;
     const idle = this.pool.splice(0);
     await Promise.all(idle.map((h) => h.worker.terminate()));
   }

@@ -88,6 +88,8 @@ export interface WorkerConfig {
 
 export type ToWorker =
   | { t: 'configure'; config: WorkerConfig }
+  /** Between sessions: a fresh guest from the snapshot, for the next session (answered with 'ready'). */
+  | { t: 'reset' }
   | { t: 'run'; code: string }
   /** Between cells: the session as a checkpoint (checkpoint.ts), against the snapshot's memory `base`. */
   | { t: 'checkpoint'; base: SharedArrayBuffer; guestSha256: string; key?: string }

@@ -59,9 +59,9 @@ function sleep(ms: number): void {
 }
 
 /** The in-memory workspace, used when the session has no host folder. */
-const workspace: DirNode = makeDir(false);
+let workspace: DirNode = makeDir(false);
 /** Bytes the workspace holds (in memory), or has grown by through this session (a host folder). */
-const quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
+let quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
 let guest: GuestInstance | undefined;
 
 function instantiate(): GuestInstance {
@@ -87,6 +87,21 @@ try {
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.t === 'reset') {
+    // The session ended well: this thread serves the next one, from a fresh instance of the
+    // snapshot with an empty workspace (no thread to start, no allocator churn).
+    try {
+      workspace = makeDir(false);
+      quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
+      maxCallBytes = Number.POSITIVE_INFINITY;
+      guest = instantiate();
+      post({ t: 'ready' });
+    } catch (err) {
+      guest = undefined;
+      post({ t: 'crash', message: (err as Error).message });
+    }
+    return;
+  }
   if (!guest) return;
   if (msg.t === 'configure') {
     const config = msg.config;

@@ -354,6 +354,26 @@ describe('honest file system calls (in-memory workspace)', () => {
   });
 });
 
+describe('a closed session\'s thread serves the next session', () => {
+  it('with nothing of the previous session in it: globals, modules, files, descriptors', async () => {
+    const g = await loadGuest(await testGuestDir(), { warm: 0 });
+    try {
+      const a = await g.createSession();
+      await a.run('secret = 41\nimport sys\nsys.path.insert(0, ".")\nopen("mymod.py", "w").write("V = 1")\nimport mymod\nkept = open("mymod.py")');
+      const thread = (a as unknown as { handle: { worker: { threadId: number } } }).handle.worker.threadId;
+      await a.close();
+      const b = await g.createSession();
+      expect((b as unknown as { handle: { worker: { threadId: number } } }).handle.worker.threadId).toBe(thread); // the same thread
+      const r = await b.run('import os, sys\n("secret" in globals(), "mymod" in sys.modules, os.listdir("."), "." in sys.path)');
+      expect(r.value).toBe('(False, False, [], False)');
+      expect((await b.run('6 * 7')).value).toBe('42');
+      await b.close();
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('sessions are independent', () => {
   it('share no globals, files or randomness', async () => {
     const [a, b] = await Promise.all([session(), session()]);

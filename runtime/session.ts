@@ -122,17 +122,8 @@ export interface WorkerHandle {
   ready: Promise<void>;
 }
 
-export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply' | 'port'>, script: URL): WorkerHandle {
-  const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
-  const request = new SharedArrayBuffer(DATA_BYTES);
-  const reply = new SharedArrayBuffer(DATA_BYTES);
-  const { port1, port2 } = new MessageChannel();
-  const workerData: WorkerSetup = { ...setup, ctl, request, reply, port: port2 };
-  // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a
-  // worker that runs a file, so then it gets the others (V8 flags, process-wide, need no passing).
-  const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--input-type') && !/^--(expose|max|stack|no-|wasm|liftoff|turbo|trace)/.test(a)) : undefined;
-  const worker = new Worker(script, { workerData, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
-  worker.unref();
+/** Resolves when the worker says its guest is instantiated ('ready'), rejects if it cannot start. */
+export function readyOf(worker: Worker): Promise<void> {
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromWorker) => {
       if (m.t === 'ready') resolve();
@@ -145,6 +136,21 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply'
     worker.once('error', reject);
   });
   ready.catch(() => {}); // observed by whoever takes the worker
+  return ready;
+}
+
+export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply' | 'port'>, script: URL): WorkerHandle {
+  const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
+  const request = new SharedArrayBuffer(DATA_BYTES);
+  const reply = new SharedArrayBuffer(DATA_BYTES);
+  const { port1, port2 } = new MessageChannel();
+  const workerData: WorkerSetup = { ...setup, ctl, request, reply, port: port2 };
+  // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a
+  // worker that runs a file, so then it gets the others (V8 flags, process-wide, need no passing).
+  const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--input-type') && !/^--(expose|max|stack|no-|wasm|liftoff|turbo|trace)/.test(a)) : undefined;
+  const worker = new Worker(script, { workerData, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
+  worker.unref();
+  const ready = readyOf(worker);
   return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, ready };
 }
 
@@ -174,6 +180,11 @@ export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   /** Seq of the last request taken from the worker (session-protocol.ts). */
   private lastSeq = 0;
+  private readonly listeners = {
+    message: (m: FromWorker) => this.onMessage(m),
+    error: (err: Error) => this.end(`the session's worker failed: ${err.message}`),
+    exit: () => this.end('the session ended'),
+  };
   /** @internal use Guest.createSession */
   constructor(
     private readonly handle: WorkerHandle,
@@ -187,9 +198,11 @@ export class Session {
     private readonly owner?: Guest,
     private readonly options: SessionOptions = {},
   ) {
-    handle.worker.on('message', (m: FromWorker) => this.onMessage(m));
-    handle.worker.on('error', (err) => this.end(`the session's worker failed: ${err.message}`));
-    handle.worker.on('exit', () => this.end('the session ended'));
+    // A recycled worker has served sessions before: its last request is not ours.
+    this.lastSeq = Atomics.load(handle.ctl, Ctl.REQ_SEQ);
+    handle.worker.on('message', this.listeners.message);
+    handle.worker.on('error', this.listeners.error);
+    handle.worker.on('exit', this.listeners.exit);
   }
 
   /** Runs one cell; cells of a session run one after another, in call order. */
@@ -255,6 +268,15 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = 'the session is closed';
+    // A session that ended well, with its workspace in memory, hands its thread back to its
+    // guest for the next session; one with a host folder (host descriptors) ends it.
+    if (this.owner && this.options.workspace === undefined && !this.cell) {
+      this.handle.worker.off('message', this.listeners.message);
+      this.handle.worker.off('error', this.listeners.error);
+      this.handle.worker.off('exit', this.listeners.exit);
+      this.owner.recycle(this.handle);
+      return;
+    }
     await this.handle.worker.terminate();
   }
 
