@@ -203,8 +203,8 @@ async function main(): Promise<void> {
   log('5/6 workspace size (one file against 5,000 files + 100 MB), 7 rounds');
   const workspace = await workspaceBench(dir, log);
   const check = await checkCost(dir, log);
-  log('sessions as data: checkpoint, restore, 200 hibernated sessions');
-  const asData = await sessionsAsData(dir, 7, 200);
+  log('sessions as data: checkpoint, restore, 1,000 hibernated sessions');
+  const asData = await sessionsAsData(dir, 7, 1000);
   log('6/6 context size');
   const fixtures = join(root, 'conformance', 'fixtures', 'mcp-tools');
   const context = contextSizes(['everything', 'filesystem', 'memory', 'github'].map((n) => join(fixtures, `${n}.json`)).concat(join(root, 'examples', 'issues', 'tools.json')));
