@@ -60,7 +60,9 @@ export function changedPages(memory: Uint8Array, base: Uint8Array): number[] {
 export function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: Uint8Array, blobs: Uint8Array[], guestSha256: string, key?: string): Uint8Array {
   const changed = changedPages(memory, base);
   const blobBytes = blobs.reduce((n, b) => n + b.length, 0);
-  const header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
+  // Padded so that the pages start 8-byte aligned in the inflated body (applyPage reads them in place).
+  let header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
+  if ((4 + header.length) % 8) header = Buffer.concat([header, Buffer.alloc(8 - ((4 + header.length) % 8), 0x20)]);
   const parts: Buffer[] = [u32(header.length), header];
   // Each page as its XOR with the snapshot's page: what changed is a few bytes in a page of
   // zeros, which deflate shrinks (and reads) far faster than the page itself.
@@ -87,15 +89,23 @@ export interface DecodedCheckpoint {
  * key is given, or holds anything out of bounds. Nothing is decompressed before the
  * signature is checked.
  */
-export function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: string, maxBytes = 1 << 30): DecodedCheckpoint {
+/** The fixed header only (format, version, build): cheap, for refusing early. */
+export function checkCheckpointHeader(bytes: Uint8Array, guestSha256: string): void {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headLen = MAGIC.length + 2 + 2 + 32 + 4;
-  if (buf.length < headLen || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CheckpointError('not a tooliscode checkpoint');
+  if (buf.length < HEAD_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CheckpointError('not a tooliscode checkpoint');
   const version = buf.readUInt16LE(8);
   if (version !== CHECKPOINT_VERSION) throw new CheckpointError(`checkpoint format ${version}; this runtime reads format ${CHECKPOINT_VERSION}`);
-  const flags = buf.readUInt16LE(10);
   const guest = buf.subarray(12, 44).toString('hex');
   if (guest !== guestSha256) throw new CheckpointError(`the checkpoint was made by guest ${guest.slice(0, 12)}…, not this build's guest ${guestSha256.slice(0, 12)}… (restore it with the build that made it)`);
+}
+
+const HEAD_BYTES = MAGIC.length + 2 + 2 + 32 + 4;
+
+export function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: string, maxBytes = 1 << 30): DecodedCheckpoint {
+  checkCheckpointHeader(bytes, guestSha256);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headLen = HEAD_BYTES;
+  const flags = buf.readUInt16LE(10);
   const bodyLen = buf.readUInt32LE(44);
   const signed = (flags & FLAG_SIGNED) !== 0;
   if (buf.length !== headLen + bodyLen + (signed ? 32 : 0)) throw new CheckpointError('the checkpoint is truncated or has bytes after its end');
@@ -156,9 +166,8 @@ function xorPage(memory: Uint8Array, base: Uint8Array, p: number): Buffer {
 /** Applies a stored page to memory that holds the snapshot's (a fresh instance): XOR again. */
 export function applyPage(memory: Uint8Array, index: number, delta: Uint8Array): void {
   const m = new Uint32Array(memory.buffer, memory.byteOffset + index * PAGE, PAGE / 4);
-  const copy = new Uint8Array(PAGE);
-  copy.set(delta);
-  const d = new Uint32Array(copy.buffer);
+  const aligned = delta.byteOffset % 4 === 0 ? delta : delta.slice();
+  const d = new Uint32Array(aligned.buffer, aligned.byteOffset, PAGE / 4);
   for (let i = 0; i < m.length; i++) m[i]! ^= d[i]!;
 }
 

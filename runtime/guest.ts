@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Manifest } from '../compiler/build.js';
 import { GuestLoadError, readBuildDir } from './load.js';
 import { packageRoot } from './package-root.js';
-import { CheckpointError, decodeCheckpoint, initialMemory } from './checkpoint.js';
+import { CheckpointError, checkCheckpointHeader, initialMemory } from './checkpoint.js';
 import type { FromWorker, ToWorker } from './session-protocol.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, readyOf, spawnWorker } from './session.js';
@@ -115,11 +115,12 @@ export class Guest {
    * workspace is given again as `workspace` (its files are the folder's, not the checkpoint's).
    */
   async restore<H extends object = Handlers>(checkpoint: Uint8Array, options: SessionOptions<H> & { fresh?: boolean } = {}): Promise<Session> {
-    const decoded = decodeCheckpoint(checkpoint, this.guestSha256, this.checkpointKey);
+    checkCheckpointHeader(checkpoint, this.guestSha256); // another build's: refused before a worker is taken
     const { handle, limits } = await this.configuredWorker(options);
     const restored = answer(handle, 'restored', (e) => new CheckpointError(`cannot restore the checkpoint: ${e}`));
     handle.worker.ref(); // until the worker answers
-    handle.worker.postMessage({ t: 'restore', state: decoded.state, pages: decoded.pages, blobs: decoded.blobs, fresh: options.fresh ?? false } satisfies ToWorker);
+    // Decoded (signature, then every field) on the session's thread, not this one.
+    handle.worker.postMessage({ t: 'restore', checkpoint, guestSha256: this.guestSha256, ...(this.checkpointKey !== undefined ? { key: this.checkpointKey } : {}), fresh: options.fresh ?? false } satisfies ToWorker);
     try {
       await restored;
     } catch (err) {

@@ -31,7 +31,6 @@
 // Sequence numbers run 1..2^31-1 and wrap to 1; 0 means "none yet".
 
 import type { MessagePort } from 'node:worker_threads';
-import type { SessionState } from './checkpoint.js';
 import type { CellResult } from './instance.js';
 import type { GlobalSlot } from './snapshot/capture.js';
 
@@ -93,8 +92,11 @@ export type ToWorker =
   | { t: 'run'; code: string }
   /** Between cells: the session as a checkpoint (checkpoint.ts), against the snapshot's memory `base`. */
   | { t: 'checkpoint'; base: SharedArrayBuffer; guestSha256: string; key?: string }
-  /** On a fresh, configured worker: continue from a decoded checkpoint; `fresh` reseeds Python's random (a fork). */
-  | { t: 'restore'; state: SessionState; pages: { index: number; bytes: Uint8Array }[]; blobs: Uint8Array; fresh: boolean };
+  /**
+   * On a fresh, configured worker: continue from a checkpoint, decoded and checked here (its
+   * signature first) on the session's own thread; `fresh` reseeds Python's random (a fork).
+   */
+  | { t: 'restore'; checkpoint: Uint8Array; guestSha256: string; key?: string; fresh: boolean };
 
 export type FromWorker =
   | { t: 'ready' }

@@ -3,7 +3,7 @@
 // waits for a handler; see session-protocol.ts for how it talks to the main thread.
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { encodeCheckpoint, PAGE } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
 import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, nextSeq, takePortMessage } from './session-protocol.js';
@@ -133,7 +133,8 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.t === 'restore') {
     try {
-      guest.loadState(setup.globals, msg.state, msg.pages, msg.blobs);
+      const { state, pages, blobs } = decodeCheckpoint(msg.checkpoint, msg.guestSha256, msg.key);
+      guest.loadState(setup.globals, state, pages, blobs);
       // A fork must not repeat its parent's random numbers.
       if (msg.fresh) guest.run('__import__("random").seed()');
       post({ t: 'restored' });
