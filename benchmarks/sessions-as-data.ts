@@ -52,10 +52,12 @@ export async function sessionsAsData(dir: string, rounds = 7, hibernatedCount = 
   gc?.();
   const before = process.memoryUsage().rss;
   for (let i = 0; i < hibernatedCount; i++) await cm.conversation({ id: `c${i}` }).run('x = [i * i for i in range(1000)]');
-  await new Promise((r) => setTimeout(r, 500));
-  gc?.();
-  await new Promise((r) => setTimeout(r, 200));
-  gc?.();
+  // Every conversation hibernated (its timer fired), and the garbage of their cells collected.
+  await new Promise((r) => setTimeout(r, 1000));
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const rss = (process.memoryUsage().rss - before) / 2 ** 20;
   await cm.close();
   return {
