@@ -63,12 +63,22 @@ export function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: 
   // Padded so that the pages start 8-byte aligned in the inflated body (applyPage reads them in place).
   let header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
   if ((4 + header.length) % 8) header = Buffer.concat([header, Buffer.alloc(8 - ((4 + header.length) % 8), 0x20)]);
-  const parts: Buffer[] = [u32(header.length), header];
+  // The body is written in place, once: no page is copied twice.
+  const raw = Buffer.allocUnsafe(4 + header.length + changed.length * PAGE + blobBytes);
+  raw.writeUInt32LE(header.length, 0);
+  header.copy(raw, 4);
+  let at = 4 + header.length;
   // Each page as its XOR with the snapshot's page: what changed is a few bytes in a page of
   // zeros, which deflate shrinks (and reads) far faster than the page itself.
-  for (const p of changed) parts.push(xorPage(memory, base, p));
-  for (const b of blobs) parts.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  const body = deflateRawSync(Buffer.concat(parts), { level: 1 });
+  for (const p of changed) {
+    xorPageInto(raw, at, memory, base, p);
+    at += PAGE;
+  }
+  for (const b of blobs) {
+    raw.set(b, at);
+    at += b.length;
+  }
+  const body = deflateRawSync(raw, { level: 1 });
   const head = Buffer.concat([MAGIC, u16(CHECKPOINT_VERSION), u16(key ? FLAG_SIGNED : 0), Buffer.from(guestSha256, 'hex'), u32(body.length)]);
   const unsigned = Buffer.concat([head, body]);
   if (!key) return new Uint8Array(unsigned);
@@ -148,19 +158,17 @@ export function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: s
   return { state, pages: out, blobs: new Uint8Array(raw.buffer, raw.byteOffset + blobStart, blobBytes as number) };
 }
 
-/** Page `p` of `memory` XOR the same page of `base` (zeros past its end). */
-function xorPage(memory: Uint8Array, base: Uint8Array, p: number): Buffer {
-  const out = Buffer.allocUnsafe(PAGE);
+/** Writes page `p` of `memory` XOR the same page of `base` (zeros past its end) into `out` at `at` (8-byte aligned). */
+function xorPageInto(out: Buffer, at: number, memory: Uint8Array, base: Uint8Array, p: number): void {
   const m = new Uint32Array(memory.buffer, memory.byteOffset + p * PAGE, PAGE / 4);
-  const o = new Uint32Array(out.buffer, out.byteOffset, PAGE / 4);
+  const o = new Uint32Array(out.buffer, out.byteOffset + at, PAGE / 4);
   if ((p + 1) * PAGE <= base.length && base.byteOffset % 4 === 0) {
     const b = new Uint32Array(base.buffer, base.byteOffset + p * PAGE, PAGE / 4);
     for (let i = 0; i < o.length; i++) o[i] = m[i]! ^ b[i]!;
   } else {
     o.set(m);
-    for (let i = p * PAGE; i < Math.min(base.length, (p + 1) * PAGE); i++) out[i - p * PAGE] = out[i - p * PAGE]! ^ base[i]!;
+    for (let i = p * PAGE; i < Math.min(base.length, (p + 1) * PAGE); i++) out[at + i - p * PAGE] = out[at + i - p * PAGE]! ^ base[i]!;
   }
-  return out;
 }
 
 /** Applies a stored page to memory that holds the snapshot's (a fresh instance): XOR again. */
