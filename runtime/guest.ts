@@ -68,19 +68,18 @@ export class Guest {
     this.refill();
   }
 
+  /** A new worker; whenever it ends, it leaves the pool (once per worker, however often it is recycled). */
   private spawn(): WorkerHandle {
-    return spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals }, this.script);
+    const handle = spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals }, this.script);
+    handle.worker.once('exit', () => {
+      const i = this.pool.indexOf(handle);
+      if (i >= 0) this.pool.splice(i, 1);
+    });
+    return handle;
   }
 
   private refill(): void {
-    while (this.pool.length < this.warm) {
-      const handle = this.spawn();
-      handle.worker.once('exit', () => {
-        const i = this.pool.indexOf(handle);
-        if (i >= 0) this.pool.splice(i, 1);
-      });
-      this.pool.push(handle);
-    }
+    while (this.pool.length < this.warm) this.pool.push(this.spawn());
   }
 
   /**
@@ -94,10 +93,6 @@ export class Guest {
     }
     handle.ready = readyOf(handle.worker);
     handle.worker.postMessage({ t: 'reset' } satisfies ToWorker);
-    handle.worker.once('exit', () => {
-      const i = this.pool.indexOf(handle);
-      if (i >= 0) this.pool.splice(i, 1);
-    });
     this.pool.push(handle);
   }
 

@@ -368,6 +368,11 @@ describe('a closed session\'s thread serves the next session', () => {
       expect(r.value).toBe('(False, False, [], False)');
       expect((await b.run('6 * 7')).value).toBe('42');
       await b.close();
+      // Recycled again and again, the thread gains no listeners.
+      const worker = (b as unknown as { handle: { worker: { listenerCount(e: string): number } } }).handle.worker;
+      const exits = worker.listenerCount('exit');
+      for (let i = 0; i < 12; i++) await (await g.createSession()).close();
+      expect(worker.listenerCount('exit')).toBe(exits);
     } finally {
       await g.close();
     }
