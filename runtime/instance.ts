@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
 import { syncHostCalls } from './host-calls.js';
 import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
-import { type GlobalSlot, PAGE, restoreGlobals } from './snapshot/capture.js';
+import { type GlobalSlot, PAGE, globalValues, restoreGlobals } from './snapshot/capture.js';
 import { applyPage } from './checkpoint.js';
 import type { Mount } from './wasi/vfs.js';
 
@@ -258,11 +258,7 @@ export class GuestInstance {
    */
   saveState(globals: GlobalSlot[], blobs: Uint8Array[]): { memory: Uint8Array; globals: (number | string)[]; wasi: SavedWasi } {
     if (this.dead) throw new GuestCrash(this.dead);
-    const values = globals.map((slot) => {
-      const g = this.instance.exports[slot.exportName];
-      if (!(g instanceof WebAssembly.Global)) throw new GuestCrash(`the guest exports no global ${slot.exportName} (was it loaded with loadGuest?)`);
-      return g.value as number | bigint;
-    });
+    const values = globalValues(this.instance, globals);
     return {
       memory: new Uint8Array(this.exports.memory.buffer),
       globals: values.map((v) => (typeof v === 'bigint' ? v.toString() : v)),

@@ -88,12 +88,16 @@ export function instrumentGlobals(wasm: Uint8Array): { wasm: Uint8Array; globals
 export function capture(instance: WebAssembly.Instance, globals: GlobalSlot[]): Capture {
   const memory = instance.exports.memory;
   if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('the instance exports no memory named "memory"');
-  const values = globals.map((slot) => {
+  return { memory: new Uint8Array(memory.buffer).slice(), globals: globalValues(instance, globals) };
+}
+
+/** The slots' globals of an instance (the module was instrumented). */
+export function globalValues(instance: WebAssembly.Instance, globals: GlobalSlot[]): (number | bigint)[] {
+  return globals.map((slot) => {
     const g = instance.exports[slot.exportName];
     if (!(g instanceof WebAssembly.Global)) throw new TypeError(`the instance exports no global ${slot.exportName} (was the module instrumented?)`);
     return g.value as number | bigint;
   });
-  return { memory: new Uint8Array(memory.buffer).slice(), globals: values };
 }
 
 /** Writes the slots' values into an instance (mutable exported globals). */
