@@ -41,44 +41,36 @@ export interface SessionState {
   runtime: Record<string, unknown>;
 }
 
-/** Pages of `memory` that differ from `base` (a page beyond the base's end differs unless it is all zero). */
-export function changedPages(memory: Uint8Array, base: Uint8Array): number[] {
-  const changed: number[] = [];
-  const mem = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength);
-  const img = Buffer.from(base.buffer, base.byteOffset, base.byteLength);
-  const zero = Buffer.alloc(PAGE);
-  for (let p = 0; p * PAGE < mem.length; p++) {
-    const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
-    const ref = p * PAGE < img.length ? img.subarray(p * PAGE, (p + 1) * PAGE) : zero;
-    if (page.length !== ref.length ? page.compare(zero.subarray(0, page.length)) !== 0 : page.compare(ref) !== 0) changed.push(p);
-  }
-  return changed;
-}
-
 /**
  * The checkpoint of `state` whose memory is `memory`, against the snapshot image `base`;
  * `blobs` are bytes the state refers to by offset (the in-memory workspace's files).
  */
 export function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: Uint8Array, blobs: Uint8Array[], guestSha256: string, key?: string): Uint8Array {
-  const changed = changedPages(memory, base);
-  const blobBytes = blobs.reduce((n, b) => n + b.length, 0);
-  // Padded so that the pages start 8-byte aligned in the inflated body (applyPage reads them in place).
-  let header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
-  if ((4 + header.length) % 8) header = Buffer.concat([header, Buffer.alloc(8 - ((4 + header.length) % 8), 0x20)]);
-  // The body is written in place, once (sized for the worst case, then cut).
-  const space = Buffer.allocUnsafe(4 + header.length + changed.length * RECORD_MAX + blobBytes);
-  space.writeUInt32LE(header.length, 0);
-  header.copy(space, 4);
-  let at = 4 + header.length;
   // Each page as the words that differ from the snapshot's, XOR-ed with them: most of a
   // changed page is still the snapshot's (a fifth of the words of a 10,000-row session
   // differ), so deflate reads a fifth of the bytes, and restore touches only those words.
-  for (const p of changed) at += sparsePageInto(space, at, memory, base, p);
+  // A page with no such word is not stored; one walk finds and writes the others.
+  const pages = memory.length / PAGE;
+  const blobBytes = blobs.reduce((n, b) => n + b.length, 0);
+  const records = Buffer.allocUnsafe(pages * RECORD_MAX + blobBytes); // the worst case, then cut
+  const changed: number[] = [];
+  let at = 0;
+  for (let p = 0; p < pages; p++) {
+    const len = sparsePageInto(records, at, memory, base, p);
+    if (len > RECORD_HEAD) {
+      changed.push(p);
+      at += len;
+    }
+  }
   for (const b of blobs) {
-    space.set(b, at);
+    records.set(b, at);
     at += b.length;
   }
-  const body = deflateRawSync(space.subarray(0, at), { level: 1 });
+  // Padded so that the pages start 8-byte aligned in the inflated body (applyPage reads them in place).
+  let header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
+  if ((4 + header.length) % 8) header = Buffer.concat([header, Buffer.alloc(8 - ((4 + header.length) % 8), 0x20)]);
+  const whole = Buffer.concat([u32(header.length), header, records.subarray(0, at)]);
+  const body = deflateRawSync(whole, { level: 1 });
   const head = Buffer.concat([MAGIC, u16(CHECKPOINT_VERSION), u16(key ? FLAG_SIGNED : 0), Buffer.from(guestSha256, 'hex'), u32(body.length)]);
   const unsigned = Buffer.concat([head, body]);
   if (!key) return new Uint8Array(unsigned);
