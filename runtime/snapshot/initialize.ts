@@ -20,7 +20,7 @@ import { Reader, SectionId, findSection, readSections } from './wasm-binary.js';
  * changes its output for the same input (capture.ts, wasm-binary.ts, this file);
  * capture.test.ts pins the output of a small module to catch a change left unbumped.
  */
-export const SNAPSHOT_WRITER = 'tic-snapshot/1';
+export const SNAPSHOT_WRITER = 'tic-snapshot/2';
 
 /** The export the guest's shim offers for a snapshot (deterministic clock and randomness inside). */
 export const SNAPSHOT_INIT_EXPORT = 'tic_snapshot_init';
@@ -145,7 +145,9 @@ export async function initializeAndSnapshot(options: InitializeOptions): Promise
   if (open.join(',') !== '0,1,2,3,4') throw new SnapshotError(`the guest's initialization left descriptors open (${open.join(', ')}); only stdio, /lib and /workspace may be`);
 
   const t = performance.now();
-  const wasm = writeSnapshot(options.wasm, state, globals, { removeExports: [initExport] });
+  // Written from the instrumented module: the snapshot keeps its globals exported, so a
+  // checkpoint reads them and loadGuest has nothing to rewrite (instrumentGlobals is then a no-op).
+  const wasm = writeSnapshot(instrumented, state, globals, { removeExports: [initExport] });
   const writeMs = performance.now() - t;
   const segments = countSegments(wasm);
   return { wasm, stats: { memoryBytes: state.memory.length, segments, outputBytes: wasm.length, initMs, writeMs } };
