@@ -665,19 +665,7 @@ def _validate(v, schema, root, where, depth=0):
             return f"{where} must have at least {lo:g} field(s)"
         if _is_num(hi) and len(v) > hi:
             return f"{where} must have at most {hi:g} field(s)"
-    all_of = schema.get("allOf")
-    if isinstance(all_of, list):
-        for s in all_of:
-            problem = _validate(v, s, root, where, depth + 1)
-            if problem:
-                return problem
-    for key in ("anyOf", "oneOf"):
-        branches = schema.get(key)
-        if isinstance(branches, list) and branches:
-            problems = [_validate(v, s, root, where, depth + 1) for s in branches]
-            if all(problems):
-                return problems[0] if len(problems) == 1 else f"{where} matches none of its {len(problems)} alternatives ({problems[0]}; ...)"
-    return None
+    return _combined(schema, where, lambda sub: _validate(v, sub, root, where, depth + 1))
 
 
 def _type_error(jt, schema):
@@ -706,16 +694,22 @@ def _validate_type_only(jt, schema, root, where, depth):
         return f"{where} must be one of {', '.join(_show(e) for e in enum[:20])}, not {what}"
     if "const" in schema and _jtype(schema["const"]) != jt:
         return f"{where} must be {_show(schema['const'])}, not {what}"
+    return _combined(schema, where, lambda sub: _validate_type_only(jt, sub, root, where, depth + 1))
+
+
+def _combined(schema, where, check):
+    """allOf, anyOf, oneOf with `check` (a subschema -> its problem or None): allOf fails on
+    any branch's problem, anyOf and oneOf only when every branch has one."""
     all_of = schema.get("allOf")
     if isinstance(all_of, list):
         for sub in all_of:
-            problem = _validate_type_only(jt, sub, root, where, depth + 1)
+            problem = check(sub)
             if problem:
                 return problem
     for key in ("anyOf", "oneOf"):
         branches = schema.get(key)
         if isinstance(branches, list) and branches:
-            problems = [_validate_type_only(jt, sub, root, where, depth + 1) for sub in branches]
+            problems = [check(sub) for sub in branches]
             if all(problems):
                 return problems[0] if len(problems) == 1 else f"{where} matches none of its {len(problems)} alternatives ({problems[0]}; ...)"
     return None
