@@ -15,6 +15,8 @@ import json
 import linecache
 import sys
 import traceback
+from json.encoder import c_encode_basestring as _c_encode_str, c_make_encoder as _c_encoder
+from json.scanner import c_make_scanner as _c_scanner
 
 import _tic_host
 from _tic import _preload
@@ -460,10 +462,43 @@ def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
     # Only what the cell passed is sent. For the `optional` keys (whose type has no None),
     # None means "not given" too; elsewhere None is a value and goes as null.
     args = {k: v for k, v in args.items() if type(v) is not _Default and not (v is None and k in optional)}
-    request = {"tool": tool, "args": args}
-    if namespace is not None:
-        request["namespace"] = namespace
-    return request
+    if namespace is None:
+        return {"tool": tool, "args": args}
+    return {"tool": tool, "args": args, "namespace": namespace}
+
+
+def _not_serializable(value):
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _encode(value) -> str:
+    """`json.dumps(value, ensure_ascii=False, allow_nan=False)`, compact, through one json C
+    encoder made once: dumps builds a JSONEncoder per call, most of a small call's cost."""
+    try:
+        return _json_encode(value, 0)[0]
+    except BaseException:
+        _json_markers.clear()  # the circular-reference check's ids of the failed call
+        raise
+
+
+# The C encoder forgets a container's id as it leaves it, except when encoding fails.
+_json_markers: dict = {}
+_json_encode = _c_encoder(_json_markers, _not_serializable, _c_encode_str, None, ":", ",", False, False, False)
+
+
+def _decode(reply: bytes):
+    """`json.loads` of the host's reply (its own compact JSON) through json's C scanner."""
+    text = reply.decode()
+    try:
+        value, end = _scan(text, 0)
+        if end == len(text):
+            return value
+    except (StopIteration, ValueError):
+        pass
+    return json.loads(text)  # not the host's usual JSON: json's own parse (and error)
+
+
+_scan = _c_scanner(json.JSONDecoder())
 
 
 def _value(reply: dict):
@@ -487,8 +522,9 @@ def _value(reply: dict):
 
 def call(tool: str, args: dict, optional: tuple = (), namespace=None):
     """Calls a host tool by its original name; returns its result as plain Python data."""
-    request = {"op": "call", **_request(tool, args, optional, namespace)}
-    return _value(json.loads(_tic_host.call(json.dumps(request, ensure_ascii=False, allow_nan=False).encode())))
+    request = _request(tool, args, optional, namespace)
+    request["op"] = "call"
+    return _value(_decode(_tic_host.call(_encode(request).encode())))
 
 
 async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None):
@@ -497,7 +533,7 @@ async def call_async(tool: str, args: dict, optional: tuple = (), namespace=None
     from _tic import aio
 
     # Serialized now, once: a value JSON cannot carry fails here, at the call.
-    request = json.dumps(_request(tool, args, optional, namespace), ensure_ascii=False, allow_nan=False)
+    request = _encode(_request(tool, args, optional, namespace))
     return _value(await aio.host_call(request))
 
 

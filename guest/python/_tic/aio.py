@@ -8,9 +8,9 @@ and when the loop has nothing else to run it asks the host for the calls that fi
 runs them at the same time on the host."""
 
 import asyncio
-import json
 import selectors
 
+import _tic
 import _tic_host
 
 _pending: dict = {}  # call id -> future of its decoded reply
@@ -32,7 +32,7 @@ class HostSelector(selectors.SelectSelector):
             ", ".join(_starting),
         )
         _starting.clear()
-        reply = json.loads(_tic_host.call(wait.encode()))
+        reply = _tic._decode(_tic_host.call(wait.encode()))
         if reply.get("timeout"):
             raise TimeoutError(reply.get("message", "the cell ran past its time limit"))
         if reply.get("cancelled"):
