@@ -108,6 +108,37 @@ export type FromWorker =
   | { t: 'checkpointed'; bytes?: Uint8Array; error?: string }
   | { t: 'restored'; error?: string };
 
+/**
+ * Spin-then-park for one side of the bridge: after sending, watch the other side's slot a
+ * few microseconds before parking, since a quick peer answers sooner than a parked thread
+ * can be woken (two futex wake-ups, and on the main thread an event-loop turn). A watch
+ * that misses costs its microseconds of CPU, so each miss skips the next 1, 2, 4 ... 16
+ * watches (a loaded machine or a slow handler stops the spinning); a hit resets that.
+ */
+export class SpinWatch {
+  private skip = 0;
+  private backoff = 0;
+  constructor(private readonly ms: number) {}
+
+  /** Watches until `ready()` is true (true) or the time is up or this watch is skipped (false). */
+  watch(ready: () => boolean): boolean {
+    if (this.skip > 0) {
+      this.skip--;
+      return false;
+    }
+    const until = performance.now() + this.ms;
+    while (!ready()) {
+      if (performance.now() > until) {
+        this.backoff = Math.min(16, this.backoff * 2 || 1);
+        this.skip = this.backoff;
+        return false;
+      }
+    }
+    this.backoff = 0;
+    return true;
+  }
+}
+
 /** Takes messages from `port` until the one for `seq`; older ones (stale) are dropped. */
 export function takePortMessage(port: MessagePort, seq: number, receive: (port: MessagePort) => { message: unknown } | undefined): string | undefined {
   for (;;) {

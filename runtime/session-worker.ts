@@ -6,7 +6,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, nextSeq, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
 import { type DirNode, applyQuota, makeDir } from './wasi/memfs.js';
 import { openWorkspace } from './workspace.js';
 
@@ -20,6 +20,8 @@ const replyBuffer = new Uint8Array(setup.reply);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 let seq = 0;
+/** A call watches for its reply 50 us before it parks (session-protocol.ts). */
+const replyWatch = new SpinWatch(0.05);
 let maxCallBytes = Number.POSITIVE_INFINITY;
 
 function hostCall(request: string): string {
@@ -38,6 +40,9 @@ function hostCall(request: string): string {
   }
   Atomics.store(ctl, Ctl.REQ_SEQ, seq);
   Atomics.notify(ctl, Ctl.REQ_SEQ);
+  // A quick handler answers within microseconds: watching for it a moment costs less than
+  // parking this thread and being woken (futex round trip); a slow one finds it parked.
+  replyWatch.watch(() => Atomics.load(ctl, Ctl.REPLY_SEQ) === seq);
   // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
   // with an older reply) reads REPLY_SEQ again and waits again.
   for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {

@@ -8,7 +8,7 @@ import { CheckpointError } from './checkpoint.js';
 import type { Guest } from './guest.js';
 import type { CellError } from './instance.js';
 import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from './check.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, SpinWatch, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
 // `any`: each handler takes its own tool's argument type (see tools.d.ts)
@@ -168,8 +168,18 @@ interface Cell {
   waiting: { kind: 'call' | 'wait'; seq: number; timer?: NodeJS.Timeout } | undefined;
   /** `start`ed calls that finished, not yet handed to a `wait`: `{"id":N,...reply}` texts. */
   finished: string[];
+  /** An Atomics.waitAsync for the next request is parked (one at a time). */
+  listening: boolean;
+  /** When requests began to be taken without an event-loop turn (see `spinForNext`). */
+  chainStart: number;
   cleanup?: () => void;
 }
+
+/**
+ * After SPIN_CHAIN_MS of requests taken right after replies (spinForNext), the next one goes
+ * through the event loop, so other sessions, timers and I/O wait no longer than that.
+ */
+const SPIN_CHAIN_MS = 2;
 
 /** `{"done":[...]}` from finished calls' texts. */
 const doneReply = (finished: string[]) => `{"done":[${finished.join(',')}]}`;
@@ -180,6 +190,7 @@ export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   /** Seq of the last request taken from the worker (session-protocol.ts). */
   private lastSeq = 0;
+  private readonly requestWatch = new SpinWatch(0.05);
   private readonly listeners = {
     message: (m: FromWorker) => this.onMessage(m),
     error: (err: Error) => this.end(`the session's worker failed: ${err.message}`),
@@ -287,7 +298,7 @@ export class Session {
   private runNow(code: string, options: RunOptions): Promise<RunResult> {
     if (this.closed) return Promise.reject(new SessionClosedError(this.closed));
     return new Promise<RunResult>((resolve) => {
-      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [] };
+      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [], listening: false, chainStart: 0 };
       this.cell = cell;
       Atomics.store(this.handle.ctl, Ctl.INTERRUPT, 0);
       this.handle.worker.ref(); // a running cell keeps the process alive
@@ -304,9 +315,15 @@ export class Session {
 
   /** Parks until the worker publishes a request after the last one taken (Atomics.waitAsync: no polling). */
   private listen(cell: Cell): void {
+    if (cell.listening || this.cell !== cell) return;
     const wait = Atomics.waitAsync(this.handle.ctl, Ctl.REQ_SEQ, this.lastSeq);
-    if (wait.async) void wait.value.then(() => this.takeRequest(cell));
-    else this.takeRequest(cell);
+    if (!wait.async) return this.takeRequest(cell);
+    cell.listening = true;
+    void wait.value.then(() => {
+      cell.listening = false;
+      cell.chainStart = performance.now(); // through the event loop: a new chain may start
+      this.takeRequest(cell);
+    });
   }
 
   private takeRequest(cell: Cell): void {
@@ -326,6 +343,18 @@ export class Session {
       }
     }
     this.listen(cell);
+  }
+
+  /**
+   * Right after a reply to a call: a cell calling a tool in a loop sends its next request
+   * within microseconds, so the main thread watches REQ_SEQ 50 us (SpinWatch) and takes the
+   * request in a microtask (no event-loop turn, no recursion) instead of waiting for the
+   * parked listener to be woken.
+   */
+  private spinForNext(cell: Cell): void {
+    if (cell.stopping || performance.now() - cell.chainStart > SPIN_CHAIN_MS) return;
+    const ctl = this.handle.ctl;
+    if (this.requestWatch.watch(() => Atomics.load(ctl, Ctl.REQ_SEQ) !== this.lastSeq)) queueMicrotask(() => this.takeRequest(cell));
   }
 
   private post(m: ToWorker): void {
@@ -377,6 +406,7 @@ export class Session {
     const cell = this.cell;
     if (!cell || cell.waiting?.seq !== seq) return;
     if (cell.waiting.timer) clearTimeout(cell.waiting.timer);
+    const kind = cell.waiting.kind;
     cell.waiting = undefined;
     const { ctl, reply, port } = this.handle;
     // A UTF-16 string of n units is at most 3n UTF-8 bytes: small ones go in the buffer.
@@ -389,6 +419,8 @@ export class Session {
     }
     Atomics.store(ctl, Ctl.REPLY_SEQ, seq);
     Atomics.notify(ctl, Ctl.REPLY_SEQ);
+    // After a `wait`, the other started calls finish in this thread's microtasks: no spin.
+    if (kind === 'call') this.spinForNext(cell);
   }
 
   private finish(cell: Cell, result: Omit<RunResult, 'toolCalls' | 'stdout' | 'stderr'>): void {
