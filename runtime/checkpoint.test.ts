@@ -146,6 +146,26 @@ describe('restoring is careful', () => {
     }
   });
 
+  it('reads its chunks as hostile input: a count, a length or bytes past the body are refused by name', async () => {
+    const s = await session();
+    await s.run('big = [{"i": i, "s": str(i)} for i in range(20_000)]');
+    const bytes = await s.checkpoint();
+    const view = Buffer.from(bytes);
+    const body = 48; // magic 8, version 2, flags 2, guest 32, body length 4
+    const chunks = view.readUInt32LE(body);
+    expect(chunks).toBeGreaterThan(2); // the 20,000 rows take several chunks, each compressed apart
+    const mutate = (f: (b: Buffer) => void) => {
+      const b = Buffer.from(view);
+      f(b);
+      return decodeCheckpoint(b, guest.guestSha256);
+    };
+    await expect(mutate((b) => b.writeUInt32LE(0xffff_ffff, body))).rejects.toThrow(/chunk \d+ of 4294967295 is cut short/);
+    await expect(mutate((b) => b.writeUInt32LE(0x7fff_ffff, body + 4))).rejects.toThrow(/chunk 0 runs past its body/);
+    await expect(mutate((b) => b.writeUInt32LE(chunks - 1, body))).rejects.toThrow(/bytes after its last chunk/);
+    await expect(mutate((b) => (b[body + 12]! ^= 0xff))).rejects.toThrow(CheckpointError);
+    expect((await track(await guest.restore(bytes)).run('big[19_999]["s"]')).value).toBe("'19999'");
+  });
+
   it('under a key: signs, refuses a tampered byte, an unsigned checkpoint and another key', async () => {
     const s = await session(signed);
     await s.run('secret = 41');
@@ -169,7 +189,7 @@ describe('restoring is careful', () => {
   it('without a key, validates every field of the runtime state: hostile checkpoints are refused, the process lives', async () => {
     const s = await session();
     await s.run('f = open("a.txt", "w")\nf.write("x")');
-    const good = decodeCheckpoint(await s.checkpoint(), guest.guestSha256);
+    const good = await decodeCheckpoint(await s.checkpoint(), guest.guestSha256);
     const base = initialMemory((await import('node:fs')).readFileSync(join(dir, 'guest.wasm')));
     const memory = new Uint8Array(good.state.pages * 65536);
     memory.set(base);
@@ -192,11 +212,11 @@ describe('restoring is careful', () => {
     for (const [what, mutate] of variants) {
       const state = structuredClone(good.state);
       mutate(state.wasi as typeof wasi, state);
-      const bytes = encodeCheckpoint(state, memory, base, [good.blobs], guest.guestSha256);
+      const bytes = await encodeCheckpoint(state, memory, base, [good.blobs], guest.guestSha256);
       await expect(guest.restore(bytes), what).rejects.toThrow(CheckpointError);
     }
     // The good one still restores, and the guest still makes sessions.
-    const fine = encodeCheckpoint(good.state, memory, base, [good.blobs], guest.guestSha256);
+    const fine = await encodeCheckpoint(good.state, memory, base, [good.blobs], guest.guestSha256);
     expect((await track(await guest.restore(fine)).run('f.write("y"); f.close(); open("a.txt").read()')).value).toBe("'xy'");
   }, 120_000);
 });

@@ -5,22 +5,28 @@
 // snapshot image, compressed, and is bound to that build by the SHA-256 of its guest.
 //
 //   "TICCKPT\0"  u16 version  u16 flags (1: signed)  32 bytes guest SHA-256
-//   u32 body length, body = deflate-raw( u32 header length, header JSON, changed pages, blobs )
+//   u32 body length, body = u32 n, then n chunks (u32 length, deflate-raw bytes) that
+//   inflate, one after the other, to: u32 header length, header JSON, changed pages, blobs
 //   a changed page: u32 k, a bitmap of its 16,384 32-bit words (512 u32), then the k words
 //   whose bit is set, each the XOR of the session's word with the snapshot's
 //   [32 bytes HMAC-SHA256 of everything before it, when signed]
+//
+// The chunks are compressed on libuv's thread pool while the session's thread still walks
+// the pages after them: compression, most of a checkpoint's cost, runs beside the walk and
+// on the other cores.
 //
 // Everything in a checkpoint is hostile input on restore: the signature is checked before
 // anything is decompressed, and without a key every field is validated (bounds, types,
 // sizes) before a byte reaches a guest.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw } from 'node:zlib';
 import { SectionId, findSection, readData, readMemories, readSections } from './snapshot/wasm-binary.js';
 
 export const PAGE = 65536;
 const MAGIC = Buffer.from('TICCKPT\0', 'latin1');
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
 const FLAG_SIGNED = 1;
 /** A restored guest may not claim more memory than wasm32 can have. */
 const MAX_PAGES = 65536;
@@ -41,11 +47,21 @@ export interface SessionState {
   runtime: Record<string, unknown>;
 }
 
+const deflateChunk = promisify(deflateRaw);
+const inflateChunk = promisify(inflateRaw);
+/**
+ * Inflated bytes per chunk (a chunk of pages may pass it by one page record): big enough
+ * that a chunk is cheap to start, small enough to overlap the walk.
+ */
+const CHUNK = 512 * 1024;
+
 /**
  * The checkpoint of `state` whose memory is `memory`, against the snapshot image `base`;
  * `blobs` are bytes the state refers to by offset (the in-memory workspace's files).
+ * `memory` and `blobs` are read before the first await: the guest may run again as soon
+ * as the returned promise is made.
  */
-export function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: Uint8Array, blobs: Uint8Array[], guestSha256: string, key?: string): Uint8Array {
+export async function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: Uint8Array, blobs: Uint8Array[], guestSha256: string, key?: string): Promise<Uint8Array> {
   // Each page as the words that differ from the snapshot's, XOR-ed with them: most of a
   // changed page is still the snapshot's (a fifth of the words of a 10,000-row session
   // differ), so deflate reads a fifth of the bytes, and restore touches only those words.
@@ -54,27 +70,69 @@ export function encodeCheckpoint(state: SessionState, memory: Uint8Array, base: 
   const blobBytes = blobs.reduce((n, b) => n + b.length, 0);
   const records = Buffer.allocUnsafe(pages * RECORD_MAX + blobBytes); // the worst case, then cut
   const changed: number[] = [];
+  const chunks: Promise<Buffer>[] = [];
+  const compress = (bytes: Buffer) => {
+    for (let i = 0; i < bytes.length; i += CHUNK) chunks.push(deflateChunk(bytes.subarray(i, Math.min(bytes.length, i + CHUNK)), { level: 1 }));
+  };
+  let sent = 0; // records[0, sent) are compressing
   let at = 0;
   for (let p = 0; p < pages; p++) {
     const len = sparsePageInto(records, at, memory, base, p);
     if (len > RECORD_HEAD) {
       changed.push(p);
       at += len;
+      if (at - sent >= CHUNK) {
+        compress(records.subarray(sent, at));
+        sent = at;
+      }
     }
   }
   for (const b of blobs) {
     records.set(b, at);
     at += b.length;
   }
+  compress(records.subarray(sent, at));
   // Padded so that the pages start 8-byte aligned in the inflated body (applyPage reads them in place).
   let header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
   if ((4 + header.length) % 8) header = Buffer.concat([header, Buffer.alloc(8 - ((4 + header.length) % 8), 0x20)]);
-  const whole = Buffer.concat([u32(header.length), header, records.subarray(0, at)]);
-  const body = deflateRawSync(whole, { level: 1 });
+  const pageChunks = chunks.splice(0); // the header goes first
+  compress(Buffer.concat([u32(header.length), header]));
+  chunks.push(...pageChunks);
+  const parts = await Promise.all(chunks);
+  const bodyParts = [u32(parts.length)];
+  for (const part of parts) bodyParts.push(u32(part.length), part);
+  const body = Buffer.concat(bodyParts);
   const head = Buffer.concat([MAGIC, u16(CHECKPOINT_VERSION), u16(key ? FLAG_SIGNED : 0), Buffer.from(guestSha256, 'hex'), u32(body.length)]);
   const unsigned = Buffer.concat([head, body]);
-  if (!key) return new Uint8Array(unsigned);
-  return new Uint8Array(Buffer.concat([unsigned, createHmac('sha256', key).update(unsigned).digest()]));
+  if (!key) return new Uint8Array(unsigned.buffer, unsigned.byteOffset, unsigned.length);
+  const whole = Buffer.concat([unsigned, createHmac('sha256', key).update(unsigned).digest()]);
+  return new Uint8Array(whole.buffer, whole.byteOffset, whole.length);
+}
+
+/** The body's chunks, inflated (side by side on the thread pool) and joined; CheckpointError when they are not well formed. */
+async function inflateBody(body: Buffer, maxBytes: number): Promise<Buffer> {
+  if (body.length < 4) throw new CheckpointError('the checkpoint has no body');
+  const n = body.readUInt32LE(0);
+  const parts: Buffer[] = [];
+  let at = 4;
+  for (let i = 0; i < n; i++) {
+    if (at + 4 > body.length) throw new CheckpointError(`the checkpoint's chunk ${i} of ${n} is cut short`);
+    const len = body.readUInt32LE(at);
+    if (at + 4 + len > body.length) throw new CheckpointError(`the checkpoint's chunk ${i} runs past its body`);
+    parts.push(body.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  if (at !== body.length) throw new CheckpointError('the checkpoint has bytes after its last chunk');
+  // No chunk inflates past CHUNK_MAX, so n of them hold at most n * CHUNK_MAX bytes: bounded before any is inflated.
+  if (n * CHUNK_MAX > maxBytes) throw new CheckpointError(`the checkpoint has ${n} chunks: more than ${Math.floor(maxBytes / CHUNK_MAX)} (${maxBytes} bytes)`);
+  let out: Buffer[];
+  try {
+    out = await Promise.all(parts.map((part) => inflateChunk(part, { maxOutputLength: CHUNK_MAX })));
+  } catch (err) {
+    throw new CheckpointError(`the checkpoint's body cannot be read: ${(err as Error).message}`);
+  }
+  const total = out.reduce((sum, b) => sum + b.length, 0);
+  return out.length === 1 ? out[0]! : Buffer.concat(out, total);
 }
 
 export interface DecodedCheckpoint {
@@ -103,7 +161,7 @@ export function checkCheckpointHeader(bytes: Uint8Array, guestSha256: string): v
 
 const HEAD_BYTES = MAGIC.length + 2 + 2 + 32 + 4;
 
-export function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: string, maxBytes = 1 << 30): DecodedCheckpoint {
+export async function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: string, maxBytes = 1 << 30): Promise<DecodedCheckpoint> {
   checkCheckpointHeader(bytes, guestSha256);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headLen = HEAD_BYTES;
@@ -116,12 +174,7 @@ export function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, key?: s
     const expected = createHmac('sha256', key).update(buf.subarray(0, headLen + bodyLen)).digest();
     if (!timingSafeEqual(expected, buf.subarray(headLen + bodyLen))) throw new CheckpointError('the checkpoint was tampered with, or signed with another key: refused');
   }
-  let raw: Buffer;
-  try {
-    raw = inflateRawSync(buf.subarray(headLen, headLen + bodyLen), { maxOutputLength: maxBytes });
-  } catch (err) {
-    throw new CheckpointError(`the checkpoint's body cannot be read: ${(err as Error).message}`);
-  }
+  const raw = await inflateBody(buf.subarray(headLen, headLen + bodyLen), maxBytes);
   if (raw.length < 4) throw new CheckpointError('the checkpoint has no header');
   const hLen = raw.readUInt32LE(0);
   if (4 + hLen > raw.length) throw new CheckpointError('the checkpoint header runs past its body');
@@ -165,6 +218,7 @@ const WORDS = PAGE / 4;
 /** A page record's fixed part: the word count and the bitmap. */
 const RECORD_HEAD = 4 + WORDS / 8;
 const RECORD_MAX = RECORD_HEAD + PAGE;
+const CHUNK_MAX = CHUNK + RECORD_MAX;
 /** Bytes compared at once before a block's words are walked. */
 const BLOCK = 512;
 
@@ -173,13 +227,15 @@ function sparsePageInto(out: Buffer, at: number, memory: Uint8Array, base: Uint8
   const m = new Uint32Array(memory.buffer, memory.byteOffset + p * PAGE, WORDS);
   const rec = new Uint32Array(out.buffer, out.byteOffset + at, RECORD_MAX / 4);
   const bitmap = rec.subarray(1, 1 + WORDS / 32);
-  bitmap.fill(0);
   const values = rec.subarray(1 + WORDS / 32);
   const whole = (p + 1) * PAGE <= base.length && base.byteOffset % 4 === 0;
   const b = whole ? new Uint32Array(base.buffer, base.byteOffset + p * PAGE, WORDS) : baseWords(base, p);
-  // Blocks the same as the snapshot's are skipped by a native compare; only the others are walked.
+  // Pages and blocks the same as the snapshot's are skipped by a native compare; only the others are walked.
   const mb = Buffer.from(m.buffer, m.byteOffset, PAGE);
   const bb = Buffer.from(b.buffer, b.byteOffset, PAGE);
+  rec[0] = 0;
+  if (mb.equals(bb)) return RECORD_HEAD;
+  bitmap.fill(0);
   let k = 0;
   for (let start = 0; start < PAGE; start += BLOCK) {
     if (mb.compare(bb, start, start + BLOCK, start, start + BLOCK) === 0) continue;
@@ -204,13 +260,13 @@ function baseWords(base: Uint8Array, p: number): Uint32Array {
 
 /** Bits set in a record's bitmap. */
 function bitsSet(record: Uint8Array): number {
+  const bitmap = record.byteOffset % 4 === 0 ? new Uint32Array(record.buffer, record.byteOffset + 4, WORDS / 32) : new Uint32Array(record.slice(4, RECORD_HEAD).buffer);
   let n = 0;
-  for (let i = 4; i < RECORD_HEAD; i++) {
-    let v = record[i]!;
-    while (v) {
-      v &= v - 1;
-      n++;
-    }
+  for (let i = 0; i < bitmap.length; i++) {
+    let v = bitmap[i]!;
+    v -= (v >>> 1) & 0x55555555;
+    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+    n += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
   }
   return n;
 }

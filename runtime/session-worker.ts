@@ -129,25 +129,30 @@ port.on('message', (msg: ToWorker) => {
       const blobs: Uint8Array[] = [];
       const { memory, globals, wasi } = guest.saveState(setup.globals, blobs);
       const state = { pages: memory.length / PAGE, globals, wasi, runtime: {} };
-      const bytes = encodeCheckpoint(state, memory, new Uint8Array(msg.base), blobs, msg.guestSha256, msg.key);
-      port.postMessage({ t: "checkpointed", bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+      // The memory is read before encodeCheckpoint's first await: a cell may run meanwhile.
+      encodeCheckpoint(state, memory, new Uint8Array(msg.base), blobs, msg.guestSha256, msg.key).then(
+        (bytes) => port.postMessage({ t: 'checkpointed', bytes } satisfies FromWorker, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : []),
+        (err: Error) => post({ t: 'checkpointed', error: err.message }),
+      );
     } catch (err) {
       post({ t: 'checkpointed', error: (err as Error).message });
     }
     return;
   }
   if (msg.t === 'restore') {
-    try {
-      const { state, pages, blobs } = decodeCheckpoint(msg.checkpoint, msg.guestSha256, msg.key);
-      guest.loadState(setup.globals, state, pages, blobs);
-      // A fork must not repeat its parent's random numbers.
-      if (msg.fresh) guest.run('__import__("random").seed()');
-      post({ t: 'restored' });
-    } catch (err) {
-      // Half-restored memory is no session: this worker is not used again.
-      post({ t: 'restored', error: (err as Error).message });
-      guest = undefined;
-    }
+    const fresh = guest;
+    decodeCheckpoint(msg.checkpoint, msg.guestSha256, msg.key)
+      .then(({ state, pages, blobs }) => {
+        fresh.loadState(setup.globals, state, pages, blobs);
+        // A fork must not repeat its parent's random numbers.
+        if (msg.fresh) fresh.run('__import__("random").seed()');
+        post({ t: 'restored' });
+      })
+      .catch((err: Error) => {
+        // Half-restored memory is no session: this worker is not used again.
+        post({ t: 'restored', error: err.message });
+        guest = undefined;
+      });
     return;
   }
   try {
