@@ -82,6 +82,13 @@ export class Guest {
     while (this.pool.length < this.warm) this.pool.push(this.spawn());
   }
 
+  /** Refills the pool after the current turn (the session just handed out answers first). */
+  private refillSoon(): void {
+    setImmediate(() => {
+      if (!this.closing) this.refill();
+    });
+  }
+
   /**
    * @internal A closed session's worker: reset to a fresh guest and kept for the next
    * session, up to one more than `warm`; past that, ended.
@@ -98,7 +105,9 @@ export class Guest {
 
   /** Starts a session: a fresh guest of its own, from the snapshot. */
   async createSession<H extends object = Handlers>(options: SessionOptions<H> = {}): Promise<Session> {
-    const { handle, limits } = await this.configuredWorker(options);
+    // The pool is refilled once this session is ready: a worker starting beside it would
+    // take the core it needs (a new worker costs tens of ms of CPU).
+    const { handle, limits } = await this.configuredWorker(options).finally(() => this.refillSoon());
     return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions);
   }
 
@@ -111,7 +120,10 @@ export class Guest {
    */
   async restore<H extends object = Handlers>(checkpoint: Uint8Array, options: SessionOptions<H> & { fresh?: boolean } = {}): Promise<Session> {
     checkCheckpointHeader(checkpoint, this.guestSha256); // another build's: refused before a worker is taken
-    const { handle, limits } = await this.configuredWorker(options);
+    const { handle, limits } = await this.configuredWorker(options).catch((err: unknown) => {
+      this.refillSoon();
+      throw err;
+    });
     const restored = answer(handle, 'restored', (e) => new CheckpointError(`cannot restore the checkpoint: ${e}`));
     handle.worker.ref(); // until the worker answers
     // Decoded (signature, then every field) on the session's thread, not this one.
@@ -123,6 +135,7 @@ export class Guest {
       throw err;
     } finally {
       handle.worker.unref();
+      this.refillSoon();
     }
     return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions);
   }
@@ -140,7 +153,6 @@ export class Guest {
 
   private async configuredWorker(options: SessionOptions<object>): Promise<{ handle: WorkerHandle; limits: Required<Limits> }> {
     const handle = this.pool.shift() ?? this.spawn();
-    this.refill();
     await handle.ready;
     const limits: Required<Limits> = { ...DEFAULT_LIMITS, ...options.limits };
     const configured = answer(handle, 'configured', (e) => new GuestLoadError(`cannot start the session: ${e}`));
