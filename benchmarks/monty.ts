@@ -22,6 +22,11 @@ export interface MontyModule {
   MontyNameLookup: new () => Resumable & { variableName: string };
   MontySnapshot: new () => Resumable & { functionName: string; args: unknown[]; kwargs: Record<string, unknown> };
   MountDir: new (path: string, dir: string, options: { mode: 'read-only' | 'read-write' }) => object;
+  MontyRepl: { new (): MontyReplSession; load(data: Buffer): MontyReplSession };
+}
+export interface MontyReplSession {
+  feed(code: string): unknown;
+  dump(): Buffer;
 }
 /** Monty's entry as `npm run bench` installed it (.bench-peers/), if it did. */
 function montyEntry(): string | undefined {
@@ -136,4 +141,32 @@ export function montyRssPerRepl(count = 100): number {
     gc?.(); await new Promise((r) => setTimeout(r, 50)); gc?.();
     console.log((process.memoryUsage().rss - before) / ${count} / 2 ** 20);`;
   return Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: packageRoot(), encoding: 'utf8' }));
+}
+
+/**
+ * Monty's own sessions as data: a REPL that ran `setup` is dumped (`dump()`) after each
+ * change and loaded (`MontyRepl.load`) to the result of `next`, as a checkpoint and a
+ * restore of tooliscode are timed. Throws what Monty raised if it cannot run `setup`.
+ */
+export function montyDumpLoad(m: MontyModule, setup: string, change: (i: number) => string, next: string, rounds = 7): { bytes: number; dumpMs: Stats; loadToResultMs: Stats; result: string } {
+  const repl = new m.MontyRepl();
+  const failed = (out: unknown) => out instanceof Error || (typeof out === 'object' && out !== null && out.constructor?.name === 'MontyException');
+  const first = repl.feed(setup);
+  if (failed(first)) throw new Error(`Monty cannot run the session: ${String(first)}`);
+  const dumpMs: number[] = [];
+  const loadMs: number[] = [];
+  let bytes = 0;
+  let result = '';
+  for (let i = 0; i < rounds; i++) {
+    repl.feed(change(i));
+    let t = performance.now();
+    const data = repl.dump();
+    dumpMs.push(performance.now() - t);
+    bytes = data.length;
+    t = performance.now();
+    const out = m.MontyRepl.load(data).feed(next);
+    loadMs.push(performance.now() - t);
+    result = String(out);
+  }
+  return { bytes, dumpMs: stats(dumpMs), loadToResultMs: stats(loadMs), result };
 }

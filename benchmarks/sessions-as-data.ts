@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeMode } from '../adapters/code-mode.js';
 import { loadGuest } from '../runtime/guest.js';
+import { loadMonty, montyDumpLoad } from './monty.js';
 import { type Stats, benchGuestDir, stats } from './runtime.js';
 import { runIfMain } from './script.js';
 
@@ -15,11 +16,21 @@ export const DATA_SESSION = `import json, re, datetime, sqlite3
 rows = [{"id": i, "name": f"row{i}", "tags": ["a", "b"]} for i in range(10_000)]
 len(rows)`;
 
+/**
+ * The same session for Monty, as far as it goes: it has json, re and datetime but no
+ * sqlite3, so that import is left out of its session.
+ */
+export const MONTY_DATA_SESSION = `import json, re, datetime
+rows = [{"id": i, "name": f"row{i}", "tags": ["a", "b"]} for i in range(10_000)]
+len(rows)`;
+
 export interface SessionsAsData {
   checkpointBytes: number;
   checkpointMs: Stats;
   restoreToResultMs: Stats;
   hibernated: { sessions: number; rssMb: number; perSessionKb: number };
+  /** Monty's dump()/load() of the same session (without sqlite3), or why it is missing. */
+  monty: { bytes: number; dumpMs: Stats; loadToResultMs: Stats } | { missing: string };
 }
 
 export async function sessionsAsData(dir: string, rounds = 7, hibernatedCount = 200): Promise<SessionsAsData> {
@@ -46,6 +57,14 @@ export async function sessionsAsData(dir: string, rounds = 7, hibernatedCount = 
   await s.close();
   await guest.close();
 
+  const { monty: m, missing } = await loadMonty();
+  let monty: SessionsAsData['monty'];
+  try {
+    monty = m ? montyDumpLoad(m, MONTY_DATA_SESSION, (i) => `rows[0]["n"] = ${i}`, 'rows[0]["n"]', rounds) : { missing: missing! };
+  } catch (err) {
+    monty = { missing: (err as Error).message };
+  }
+
   // Hibernated: each conversation ran a cell, was checkpointed into a folder store, and released its worker.
   const cm = await codeMode({ dir, store: mkdtempSync(join(tmpdir(), 'tic-hibernated-')), hibernateAfterMs: 50, warm: 1 });
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -69,22 +88,27 @@ export async function sessionsAsData(dir: string, rounds = 7, hibernatedCount = 
     checkpointMs: stats(checkpointMs),
     restoreToResultMs: stats(restoreMs),
     hibernated: { sessions: hibernatedCount, rssMb: Math.round(rss * 10) / 10, perSessionKb: Math.round((rss * 1024) / hibernatedCount) },
+    monty,
   };
 }
 
 const f = (n: number) => n.toFixed(1);
 
 export function sessionsAsDataMarkdown(r: SessionsAsData): string[] {
+  const m = 'missing' in r.monty ? undefined : r.monty;
+  const montyCell = (v: string) => (m ? v : '-');
   return [
     '## Sessions as data',
     '',
-    'A session that imported json, re, datetime and sqlite3 and holds a 10,000-row list of dicts; one cell changes it between checkpoints. Restore: `guest.restore(bytes)` on a warm worker, to the result of its next cell. Hibernated: conversations of `codeMode({ store })` that ran one cell and released their worker; RSS growth of the process over all of them.',
+    "A session that imported json, re, datetime and sqlite3 and holds a 10,000-row list of dicts; one cell changes it between checkpoints. Restore: `guest.restore(bytes)` on a warm worker, to the result of its next cell. Monty beside it: a `MontyRepl` that ran the same cell without sqlite3 (Monty has none), `dump()` after each change and `MontyRepl.load(bytes)` to the result of the next cell. Hibernated: conversations of `codeMode({ store })` that ran one cell and released their worker; RSS growth of the process over all of them.",
     '',
-    '| what | median | p90 | target |',
-    '| --- | ---: | ---: | --- |',
-    `| checkpoint (${f(r.checkpointBytes / 2 ** 20)} MB) | ${f(r.checkpointMs.median)} ms | ${f(r.checkpointMs.p90)} ms | <= 20 ms and 2 MB |`,
-    `| restore to the next cell's result | ${f(r.restoreToResultMs.median)} ms | ${f(r.restoreToResultMs.p90)} ms | <= 15 ms |`,
-    `| ${r.hibernated.sessions} hibernated sessions | ${f(r.hibernated.rssMb)} MB RSS (${r.hibernated.perSessionKb} KB each) | | <= 0.15 MB each |`,
+    '| what | tooliscode median | p90 | Monty median | p90 | target |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    `| checkpoint size | ${f(r.checkpointBytes / 2 ** 20)} MB | | ${montyCell(`${f(m?.bytes! / 2 ** 20)} MB`)} | | <= 2 MB |`,
+    `| checkpoint (Monty: dump) | ${f(r.checkpointMs.median)} ms | ${f(r.checkpointMs.p90)} ms | ${montyCell(`${f(m?.dumpMs.median!)} ms`)} | ${montyCell(`${f(m?.dumpMs.p90!)} ms`)} | <= 20 ms |`,
+    `| restore to the next cell's result (Monty: load + feed) | ${f(r.restoreToResultMs.median)} ms | ${f(r.restoreToResultMs.p90)} ms | ${montyCell(`${f(m?.loadToResultMs.median!)} ms`)} | ${montyCell(`${f(m?.loadToResultMs.p90!)} ms`)} | <= 15 ms |`,
+    `| ${r.hibernated.sessions} hibernated sessions | ${f(r.hibernated.rssMb)} MB RSS (${r.hibernated.perSessionKb} KB each) | | | | <= 0.15 MB each |`,
+    ...(m ? [] : ['', `Monty: ${(r.monty as { missing: string }).missing}`]),
   ];
 }
 
