@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../compiler/build.js';
 import { type Guest, loadGuest } from './guest.js';
 import type { RunResult, Session } from './session.js';
-import { Ctl, DATA_BYTES } from './session-protocol.js';
+import { Ctl, DATA_BYTES, SpinWatch } from './session-protocol.js';
 
 const TOOLS = {
   tools: [
@@ -127,6 +127,26 @@ describe('the call bridge', () => {
       expect(calls).toBeGreaterThan(100);
     } finally {
       clearInterval(spam);
+    }
+  });
+
+  it('a cell calling a quick tool in a tight loop leaves the host event loop free: timers fire, the time limit ends it', async () => {
+    // After a reply the main thread takes the guest's next request without an event-loop
+    // turn (spin-then-park); those chains are capped, so the host's own work goes on.
+    const s = await session();
+    // A watch that always catches the next request (1 s instead of 50 us), as on an idle machine with fast cores.
+    (s as unknown as { requestWatch: SpinWatch }).requestWatch = new SpinWatch(1000);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    try {
+      const r = await s.run('import time\nn = 0\nend = time.monotonic() + 1.0\nwhile time.monotonic() < end:\n    tools.echo(id=0, p="")\n    n += 1\nn');
+      expect(Number(r.value)).toBeGreaterThan(1000);
+      expect(ticks).toBeGreaterThan(20); // about 200 when nothing blocks the loop; none if the chain never ended
+      const stuck = await s.run('while True: tools.echo(id=0, p="")');
+      expect(stuck.error?.type).toBe('TimeoutError');
+      expect((await s.run('n > 0')).value).toBe('True');
+    } finally {
+      clearInterval(timer);
     }
   });
 

@@ -13,11 +13,14 @@
 //   1. worker: seq = previous seq + 1. The request goes into the request buffer
 //      (REQ_LEN = bytes) or, too big for it, as `{seq, text}` on the bridge port
 //      (REQ_LEN = -1), posted BEFORE step 2 so that it is there when the main thread looks.
-//   2. worker: REQ_SEQ = seq, notify REQ_SEQ; then loops `Atomics.wait(REPLY_SEQ, seen)`
-//      until REPLY_SEQ == seq. Any other wake-up (spurious, an old reply) waits again.
-//   3. main: parked in `Atomics.waitAsync(REQ_SEQ, lastSeq)`; when REQ_SEQ != lastSeq it
+//   2. worker: REQ_SEQ = seq, notify REQ_SEQ; watches REPLY_SEQ for 50 us (SpinWatch), then
+//      loops `Atomics.wait(REPLY_SEQ, seen)` until REPLY_SEQ == seq. Any other wake-up
+//      (spurious, an old reply) waits again.
+//   3. main: parked in `Atomics.waitAsync(REQ_SEQ, lastSeq)` (one at a time), or, right
+//      after replying to a call, watching REQ_SEQ for 50 us; when REQ_SEQ != lastSeq it
 //      takes request REQ_SEQ once (lastSeq = it), reads REQ_LEN and the buffer, or takes
-//      `{seq, text}` messages from the port until the one with this seq.
+//      `{seq, text}` messages from the port until the one with this seq. Requests taken by
+//      watching run in microtasks; after 2 ms of them the next waits for the event loop.
 //   4. main: the call's reply is written only if the guest still waits for exactly this
 //      seq (`pending`); a reply for a call that timed out, or a second reply, is dropped.
 //      The reply goes into the reply buffer (REPLY_LEN) or as `{seq, text}` on the port
