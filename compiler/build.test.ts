@@ -66,7 +66,7 @@ describe('tic build on the memory fixture', () => {
     );
     expect(r.error).toBeUndefined();
     expect(r.value).toBe("(True, 'ada', ['ada'])");
-    expect(host.raw[0]).toBe('{"op": "call", "tool": "create_entities", "args": {"entities": [{"name": "ada", "entityType": "person", "observations": ["likes ✓", 3.5e-09]}]}}');
+    expect(host.raw[0]).toBe('{"op":"call","tool":"create_entities","args":{"entities":[{"name":"ada","entityType":"person","observations":["likes ✓",3.5e-09]}]}}');
     expect(host.seen.map((s) => s.tool)).toEqual(['create_entities', 'search_nodes', 'read_graph']);
     expect(host.seen[1]!.args).toEqual({ query: 'q' });
     expect(host.seen[2]!.args).toEqual({});

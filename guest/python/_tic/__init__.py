@@ -458,13 +458,14 @@ def default(value) -> _Default:
 NOT_GIVEN = _Default("...")
 
 
-def _request(tool: str, args: dict, optional: tuple, namespace) -> dict:
+def _request(tool: str, args: dict, optional: tuple, namespace, op=None) -> dict:
     # Only what the cell passed is sent. For the `optional` keys (whose type has no None),
     # None means "not given" too; elsewhere None is a value and goes as null.
     args = {k: v for k, v in args.items() if type(v) is not _Default and not (v is None and k in optional)}
-    if namespace is None:
-        return {"tool": tool, "args": args}
-    return {"tool": tool, "args": args, "namespace": namespace}
+    request = {"tool": tool, "args": args} if op is None else {"op": op, "tool": tool, "args": args}
+    if namespace is not None:
+        request["namespace"] = namespace
+    return request
 
 
 def _not_serializable(value):
@@ -522,8 +523,7 @@ def _value(reply: dict):
 
 def call(tool: str, args: dict, optional: tuple = (), namespace=None):
     """Calls a host tool by its original name; returns its result as plain Python data."""
-    request = _request(tool, args, optional, namespace)
-    request["op"] = "call"
+    request = _request(tool, args, optional, namespace, "call")
     return _value(_decode(_tic_host.call(_encode(request).encode())))
 
 
