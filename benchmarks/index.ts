@@ -11,14 +11,14 @@ import { loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { compat, compatMarkdown } from './compat.js';
 import { checkCost, checkMarkdown } from './check.js';
-import { sessionsAsData, sessionsAsDataMarkdown } from './sessions-as-data.js';
+import { type SessionsAsData, sessionsAsData, sessionsAsDataMarkdown } from './sessions-as-data.js';
 import { contextSizes } from './context-size.js';
 import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl } from './monty.js';
 import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
-import { startup, startupMarkdown } from './startup.js';
+import { type StartupResult, startup, startupMarkdown } from './startup.js';
 import { type Interpreter, montyInterpreter, nativeInterpreter, pyodideInterpreter, ticInterpreter, workloads, workloadsMarkdown } from './workloads.js';
 import { workflow } from './workflow.js';
 import { workspaceBench, workspaceMarkdown } from './workspace.js';
@@ -153,7 +153,7 @@ async function throughput(dir: string) {
   };
   const five = await workloads(interpreters, 'native python3.11', 3, montyErrors);
   await s.close();
-  const rss = [1, 10, 100].map((n) => {
+  const rss = [1, 10, 50, 100].map((n) => {
     log(`   RSS with ${n} idle session(s)`);
     return rssPerSession(dir, n);
   });
@@ -222,6 +222,8 @@ async function main(): Promise<void> {
   const warm = sessions['tooliscode, warm worker']!.median;
   const md = [
     '# Benchmark results',
+    '',
+    ...targetsMarkdown(results),
     '',
     `Written by \`npm run bench\` on ${machine.date.slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}. The run took ${f(results.seconds, 0)} s. Peers alternate round by round inside each benchmark. Re-run it to measure your machine; \`npm run bench -- --json\` gives the raw figures.`,
     '',
@@ -302,3 +304,44 @@ async function main(): Promise<void> {
 
 runIfMain(import.meta.url, main);
 
+
+/** The issues' targets, each with this run's figure and whether it is met: the table the README copies. */
+function targetsMarkdown(r: {
+  coldStart: Record<string, Stats>;
+  sessionStart: Record<string, Stats>;
+  callbacks: Record<string, Stats>;
+  aioGatherPerCallUs: number;
+  throughput: { five: { geomean: Record<string, number | undefined> }; rss: { count: number; perSessionMb: number }[] };
+  startup: StartupResult;
+  asData: SessionsAsData;
+}): string[] {
+  const floor = r.startup.process['node -e (floor)']!.median;
+  const coldFloor = r.coldStart['node -e (floor)']!.median;
+  const imp = r.startup.process["import('tooliscode'), then print"]!.median - floor;
+  const lib = r.startup.process['library: loadGuest + createSession + first cell']!.median / floor;
+  const tic = r.coldStart['tooliscode (snapshot)']!.median / coldFloor;
+  const cpu = r.throughput.five.geomean.tooliscode;
+  const sync = r.callbacks['tooliscode, sync handler']!.median;
+  const idle = r.throughput.rss.find((x) => x.count === 50) ?? r.throughput.rss[r.throughput.rss.length - 1]!;
+  const warm = r.sessionStart['tooliscode, warm worker']!.median;
+  const d = r.asData;
+  const hib = d.hibernated;
+  const row = (what: string, value: string, target: string, met: boolean | undefined) => `| ${what} | ${value} | ${target} | ${met === undefined ? 'n/a' : met ? 'met' : 'not met'} |`;
+  return [
+    '## Targets',
+    '',
+    '| measure | this run | target | |',
+    '| --- | ---: | ---: | --- |',
+    row("`import('tooliscode')`, new process, over `node -e` (section 8)", `${f(imp, 0)} ms`, '<= 40 ms', imp <= 40),
+    row("new process to a cell's first output through the library (section 8)", `${f(lib, 2)}x \`node -e\``, '<= 2x', lib <= 2),
+    row('`tic run -c "print(1)"`, new process to the first output (section 1)', `${f(tic, 2)}x \`node -e\``, '<= 1.5x', tic <= 1.5),
+    row('five CPU workloads, geometric mean vs native python3.11 (section 4)', cpu === undefined ? 'n/a' : `${f(cpu, 2)}x`, '<= 1.5x', cpu === undefined ? undefined : cpu <= 1.5),
+    row('Python -> sync handler -> Python, p50 (section 3)', `${f(sync, 1)} us`, '<= 20 us', sync <= 20),
+    row('`asyncio.gather` of 100 `aio` calls, per call (section 3)', `${f(r.aioGatherPerCallUs, 1)} us`, '<= 30 us', r.aioGatherPerCallUs <= 30),
+    row(`RSS per live idle session, ${idle.count} sessions (section 4)`, `${f(idle.perSessionMb, 1)} MB`, '<= 12 MB', idle.perSessionMb <= 12),
+    row('session start from a warm worker, p50 (section 2)', `${f(warm, 2)} ms`, '<= 5 ms', warm <= 5),
+    row('checkpoint of the data session (Sessions as data)', `${f(d.checkpointMs.median, 1)} ms, ${f(d.checkpointBytes / 2 ** 20, 2)} MB`, '<= 20 ms and 2 MB', d.checkpointMs.median <= 20 && d.checkpointBytes <= 2 * 2 ** 20),
+    row("restore to the next cell's result, warm worker", `${f(d.restoreToResultMs.median, 1)} ms`, '<= 15 ms', d.restoreToResultMs.median <= 15),
+    row(`${hib.sessions} hibernated sessions, RSS in all`, `${f(hib.rssMb, 0)} MB`, `<= ${f((150 * hib.sessions) / 1000, 0)} MB`, hib.rssMb <= (150 * hib.sessions) / 1000),
+  ];
+}
