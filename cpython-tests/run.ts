@@ -16,6 +16,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BUILD_PYTHON } from '../guest/build/debian.js';
 import { buildGuest, cacheRoot } from '../guest/build/index.js';
 import { packageRoot } from '../runtime/package-root.js';
+import { tuneV8ForGuest } from '../runtime/v8-tuning.js';
 import {
   type Counts,
   type GuestJob,
@@ -115,6 +116,8 @@ async function main(opts: Options): Promise<number> {
     ? { snapshotWasm: join(opts.guest, 'guest.wasm'), stdlibZip: join(opts.guest, 'python311.zip') }
     : await buildGuest({ log: (l) => log(`guest: ${l}`) });
   const testRoot = await prepareTestTree(cache, log);
+  // The code generation users get (runtime/v8-tuning.ts), so that the suite tests it too.
+  tuneV8ForGuest();
   const wasm = await WebAssembly.compile(await readFile(guest.snapshotWasm));
   const timeoutMs = opts.timeout * 1000;
 

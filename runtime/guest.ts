@@ -12,6 +12,7 @@ import type { FromWorker, ToWorker } from './session-protocol.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, readyOf, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
+import { tuneV8ForGuest } from './v8-tuning.js';
 
 export interface LoadOptions {
   /**
@@ -195,6 +196,7 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
   for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
   // Its mutable globals exported, so that a checkpoint can read and restore them.
   const { wasm, globals } = instrumentGlobals(await readFile(b.wasmPath));
+  tuneV8ForGuest();
   const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
   return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, options.warm ?? 1, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY);
 }

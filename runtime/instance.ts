@@ -10,6 +10,7 @@ import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
 import { type GlobalSlot, PAGE, globalValues, restoreGlobals } from './snapshot/capture.js';
 import { applyPage } from './checkpoint.js';
 import type { Mount } from './wasi/vfs.js';
+import { tuneV8ForGuest } from './v8-tuning.js';
 
 export interface CellError {
   /** Exception class name, qualified by module unless it is a builtin (`ZeroDivisionError`). */
@@ -60,6 +61,7 @@ export class GuestCrash extends Error {}
 
 /** Reads and compiles a guest once; instantiate it as often as needed. */
 export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean): Promise<GuestImage> {
+  tuneV8ForGuest();
   const module = await WebAssembly.compile(await readFile(wasmPath));
   return { module, snapshot, lib };
 }

@@ -16,6 +16,8 @@ for p in "$PATCHES"/*.patch; do
   patch -p1 --forward --batch < "$p"
 done
 touch Modules/Setup.local
+# pymalloc: configure turns it off for WASI by default; without mmap its arenas come from
+# malloc (obmalloc.c's _PyObject_ArenaMalloc), and small objects skip dlmalloc.
 # clang 16 turns -Wint-conversion into an error; wasi-libc 2022's clock macros trip it.
 CONFIG_SITE=Tools/wasm/config.site-wasm32-wasi \
 CC="$WASI_CC" CPP="$WASI_CC -E" \
@@ -26,7 +28,7 @@ LIBLZMA_CFLAGS="-I$XZ_PREFIX/include" LIBLZMA_LIBS="-L$XZ_PREFIX/lib -llzma" \
 LIBSQLITE3_CFLAGS="-I$SQLITE_PREFIX/include" LIBSQLITE3_LIBS="-L$SQLITE_PREFIX/lib -lsqlite3" \
   ./configure --host=wasm32-unknown-wasi --build="$(./config.guess)" \
     --with-build-python="$BUILD_PYTHON" --disable-ipv6 --disable-test-modules \
-    --without-ensurepip --with-suffix=.wasm
+    --without-ensurepip --with-suffix=.wasm --with-pymalloc
 for mod in zlib _bz2 _lzma _sqlite3; do
   grep -q "^$mod " Modules/Setup.stdlib || { echo "error: configure did not enable $mod (see config.log)" >&2; exit 1; }
 done
