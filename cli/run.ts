@@ -1,5 +1,7 @@
 // `tic run`: one cell in a fresh guest, output streamed to this process's stdout/stderr.
 
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { buildGuest } from '../guest/build/index.js';
 import { type GuestImage, GuestInstance, compileGuest, lazyFileBytes } from '../runtime/instance.js';
@@ -28,4 +30,20 @@ export async function runCommand(code: string, options: { snapshot: boolean; gue
   }
   process.stderr.write(result.error!.traceback);
   return 1;
+}
+
+/** A folder with a manifest.json: the output of `tic build`. */
+export const isGuestDir = (p: string) => existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'manifest.json'));
+
+/**
+ * `tic run [DIR] [FILE] [-c CODE]` without handlers, servers or a workspace, as cli/tic.ts
+ * parsed it (the full command line's rules): the exit status, or undefined when the
+ * arguments are not a valid one-shot (the full command line then reports why).
+ */
+export async function runFast(args: { code?: string; paths: string[]; snapshot: boolean; check: CheckMode }): Promise<number | undefined> {
+  const guestDir = args.paths[0] !== undefined && isGuestDir(args.paths[0]) ? args.paths[0] : undefined;
+  const rest = guestDir ? args.paths.slice(1) : args.paths;
+  if (rest.length > 1 || (rest.length === 1) === (args.code !== undefined)) return undefined;
+  const code = args.code ?? readFileSync(rest[0]!, 'utf8');
+  return runCommand(code, { snapshot: args.snapshot, check: args.check, ...(guestDir ? { guestDir } : {}) });
 }
