@@ -19,6 +19,9 @@ export async function runCommand(code: string, options: { snapshot: boolean; gue
   // One short cell: V8's optimizing tier would only compete for the CPU and hold up the
   // exit while its background jobs finish. Long-lived sessions keep the default tiering.
   setFlagsFromString('--liftoff-only');
+  // And most of the 4.5 MB of code never runs in one cell: validate each function when it
+  // is first compiled (it still is, before it runs) instead of all of them up front.
+  setFlagsFromString('--wasm-lazy-validation');
   const guest = new GuestInstance(await image(options));
   const result = guest.run(withCellOptions(code, options.check ?? DEFAULT_CHECK_MODE), {
     onStdout: (text) => process.stdout.write(text),
