@@ -8,9 +8,17 @@ import { type GuestImage, GuestInstance, compileGuest, lazyFileBytes } from '../
 import { loadGuestImage } from '../runtime/load.js';
 import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from '../runtime/check.js';
 
+/**
+ * TIC_TIMING=1: where a `tic run` spends its time, as milliseconds since the process
+ * started (performance.now()), one line on stderr at the end.
+ */
+const marks: [string, number][] | undefined = process.env.TIC_TIMING ? [['modules loaded', performance.now()]] : undefined;
+const mark = (label: string) => marks?.push([label, performance.now()]);
+
 async function image(options: { snapshot: boolean; guestDir?: string }): Promise<GuestImage> {
   if (options.guestDir) return (await loadGuestImage(options.guestDir)).image;
   const base = await buildGuest();
+  mark('guest found');
   const lib = { 'python311.zip': lazyFileBytes(base.stdlibZip) };
   return compileGuest(options.snapshot ? base.snapshotWasm : base.coreWasm, lib, options.snapshot);
 }
@@ -22,11 +30,19 @@ export async function runCommand(code: string, options: { snapshot: boolean; gue
   // And most of the 4.5 MB of code never runs in one cell: validate each function when it
   // is first compiled (it still is, before it runs) instead of all of them up front.
   setFlagsFromString('--wasm-lazy-validation');
-  const guest = new GuestInstance(await image(options));
+  const compiled = await image(options);
+  mark('compiled');
+  const guest = new GuestInstance(compiled);
+  mark('instantiated');
   const result = guest.run(withCellOptions(code, options.check ?? DEFAULT_CHECK_MODE), {
-    onStdout: (text) => process.stdout.write(text),
+    onStdout: (text) => {
+      if (marks && !marks.some(([l]) => l === 'first output')) mark('first output');
+      process.stdout.write(text);
+    },
     onStderr: (text) => process.stderr.write(text),
   });
+  mark('cell done');
+  if (marks) process.stderr.write(`tic: timing (ms since start): ${marks.map(([l, t]) => `${l} ${t.toFixed(1)}`).join(', ')}\n`);
   if (result.ok) {
     if (result.value !== undefined) process.stdout.write(`${result.value}\n`);
     return 0;

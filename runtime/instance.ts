@@ -3,7 +3,6 @@
 // calling thread; sessions (worker threads, async handlers, limits) build on it.
 
 import { readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
 import { syncHostCalls } from './host-calls.js';
 import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
@@ -58,9 +57,13 @@ export function lazyFileBytes(path: string): LazyBytes {
 
 export class GuestCrash extends Error {}
 
-/** Reads and compiles a guest once; instantiate it as often as needed. */
+/**
+ * Reads and compiles a guest once; instantiate it as often as needed. The file is read in
+ * one synchronous call: fs/promises reads it in 512 KiB chunks, each a round trip through
+ * the thread pool, which on a busy machine took longer than the whole read (tic run).
+ */
 export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean): Promise<GuestImage> {
-  const module = await WebAssembly.compile(await readFile(wasmPath));
+  const module = await WebAssembly.compile(readFileSync(wasmPath));
   return { module, snapshot, lib };
 }
 
