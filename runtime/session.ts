@@ -2,7 +2,8 @@
 // workspace. Cells run one at a time; tool calls run on this thread's event loop while
 // the guest waits (session-protocol.ts).
 
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { builtin } from './builtins.js';
 import { type ToolRequest, badRequestReply, encodeJson, parseRequest, valueTooBig } from './host-calls.js';
 import { CheckpointError } from './checkpoint.js';
 import type { Guest } from './guest.js';
@@ -143,6 +144,7 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply'
   const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
   const request = new SharedArrayBuffer(DATA_BYTES);
   const reply = new SharedArrayBuffer(DATA_BYTES);
+  const { MessageChannel, Worker } = builtin('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const workerData: WorkerSetup = { ...setup, ctl, request, reply, port: port2 };
   // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a
@@ -333,7 +335,7 @@ export class Session {
       this.lastSeq = seq;
       cell.waiting = { kind: 'call', seq };
       const length = Atomics.load(this.handle.ctl, Ctl.REQ_LEN);
-      const text = length >= 0 ? decoder.decode(this.handle.request.subarray(0, length)) : takePortMessage(this.handle.port, seq, receiveMessageOnPort);
+      const text = length >= 0 ? decoder.decode(this.handle.request.subarray(0, length)) : takePortMessage(this.handle.port, seq, builtin('node:worker_threads').receiveMessageOnPort);
       try {
         if (text === undefined) this.reply(seq, badRequestReply('the request did not arrive'));
         else this.onRequest(cell, seq, text);
