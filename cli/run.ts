@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { buildGuest } from '../guest/build/index.js';
+import { buildGuest, cacheRoot } from '../guest/build/index.js';
 import { type GuestImage, GuestInstance, compileGuest, lazyFileBytes } from '../runtime/instance.js';
 import { loadGuestImage } from '../runtime/load.js';
 import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from '../runtime/check.js';
@@ -20,7 +20,7 @@ async function image(options: { snapshot: boolean; guestDir?: string }): Promise
   const base = await buildGuest();
   mark('guest found');
   const lib = { 'python311.zip': lazyFileBytes(base.stdlibZip) };
-  return compileGuest(options.snapshot ? base.snapshotWasm : base.coreWasm, lib, options.snapshot);
+  return compileGuest(options.snapshot ? base.snapshotWasm : base.coreWasm, lib, options.snapshot, { splitCacheDir: cacheRoot() });
 }
 
 export async function runCommand(code: string, options: { snapshot: boolean; guestDir?: string; check?: CheckMode }): Promise<number> {

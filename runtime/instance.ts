@@ -9,6 +9,7 @@ import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
 import { type GlobalSlot, PAGE, globalValues, restoreGlobals } from './snapshot/capture.js';
 import { applyPage } from './checkpoint.js';
 import type { Mount } from './wasi/vfs.js';
+import { loadMemoryImage, splitGuest } from './split-image.js';
 
 export interface CellError {
   /** Exception class name, qualified by module unless it is a builtin (`ZeroDivisionError`). */
@@ -44,6 +45,11 @@ export interface GuestImage {
    * shared by every instance; large ones are read on first use.
    */
   lib: Record<string, Uint8Array | LazyBytes>;
+  /**
+   * When `module` was compiled without its data section (split-image.ts): the file of the
+   * memory its data segments make, read into every instance's memory before anything runs.
+   */
+  memoryImage?: string;
 }
 
 /** A file read once, the first time a guest opens it: most cells never leave the snapshot. */
@@ -62,7 +68,18 @@ export class GuestCrash extends Error {}
  * one synchronous call: fs/promises reads it in 512 KiB chunks, each a round trip through
  * the thread pool, which on a busy machine took longer than the whole read (tic run).
  */
-export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean): Promise<GuestImage> {
+export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean, options: { splitCacheDir?: string } = {}): Promise<GuestImage> {
+  // `splitCacheDir`: compile the module without its data and read its memory image into
+  // each instance instead (split-image.ts), cached in this folder.
+  let code: Uint8Array<ArrayBuffer> | undefined;
+  let memoryImage: string | undefined;
+  try {
+    const split = options.splitCacheDir !== undefined ? splitGuest(wasmPath, options.splitCacheDir) : undefined;
+    if (split) [code, memoryImage] = [readFileSync(split.codePath) as Uint8Array<ArrayBuffer>, split.memoryPath];
+  } catch {
+    code = undefined; // compiled whole, as without the option
+  }
+  if (code) return { module: await WebAssembly.compile(code), snapshot, lib, memoryImage: memoryImage! };
   const module = await WebAssembly.compile(readFileSync(wasmPath));
   return { module, snapshot, lib };
 }
@@ -172,6 +189,7 @@ export class GuestInstance {
     const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
     this.instance = instance;
     this.exports = instance.exports as unknown as GuestExports;
+    if (image.memoryImage !== undefined) loadMemoryImage(this.exports.memory, image.memoryImage);
     this.wasi.bind(this.exports.memory);
     if (!image.snapshot) {
       // No snapshot: run the C constructors and boot Python now (what Wizer did at build time).

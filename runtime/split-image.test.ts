@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildGuest } from '../guest/build/index.js';
+import { initialMemory } from './checkpoint.js';
+import { GuestInstance, compileGuest, lazyFileBytes } from './instance.js';
+import { splitModule } from './split-image.js';
+import { SectionId, readSections } from './snapshot/wasm-binary.js';
+
+describe('a snapshot split into its code and its memory image', () => {
+  it('has the memory its data segments make, and no data section', async () => {
+    const base = await buildGuest({ log: () => {} });
+    const wasm = readFileSync(base.snapshotWasm);
+    const split = splitModule(wasm)!;
+    expect(Buffer.from(split.memory).equals(Buffer.from(initialMemory(wasm)))).toBe(true);
+    expect(readSections(split.code).some((s) => s.id === SectionId.data)).toBe(false);
+  });
+
+  it('runs cells like the whole module, and is made once per guest file', async () => {
+    const base = await buildGuest({ log: () => {} });
+    const cache = mkdtempSync(join(tmpdir(), 'tic-split-'));
+    const lib = { 'python311.zip': lazyFileBytes(base.stdlibZip) };
+    for (let i = 0; i < 2; i++) {
+      const image = await compileGuest(base.snapshotWasm, lib, true, { splitCacheDir: cache });
+      expect(image.memoryImage).toBeDefined();
+      const r = new GuestInstance(image).run('import json, sys\nprint(json.dumps(sys.version_info[:2]))\n6*7');
+      expect(r).toMatchObject({ ok: true, stdout: '[3, 11]\n', value: '42' });
+    }
+    expect(readdirSync(join(cache, 'split'))).toHaveLength(1);
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('leaves a module with passive segments or a datacount section whole', () => {
+    // (module (memory 1) (data "x")) with a datacount section, and with the segment passive.
+    const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const memory = [0x05, 0x03, 0x01, 0x00, 0x01];
+    const datacount = [0x0c, 0x01, 0x01];
+    const active = [0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x78];
+    const passive = [0x0b, 0x04, 0x01, 0x01, 0x01, 0x78];
+    expect(splitModule(Uint8Array.from([...header, ...memory, ...active]))?.memory[0]).toBe(0x78);
+    expect(splitModule(Uint8Array.from([...header, ...memory, ...datacount, ...active]))).toBeUndefined();
+    expect(splitModule(Uint8Array.from([...header, ...memory, ...datacount, ...passive]))).toBeUndefined();
+  });
+});
