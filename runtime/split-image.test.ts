@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildGuest } from '../guest/build/index.js';
 import { initialMemory } from './checkpoint.js';
 import { GuestInstance, compileGuest, lazyFileBytes } from './instance.js';
-import { splitModule } from './split-image.js';
+import { splitGuest, splitModule } from './split-image.js';
 import { SectionId, readSections } from './snapshot/wasm-binary.js';
 
 describe('a snapshot split into its code and its memory image', () => {
@@ -28,6 +28,7 @@ describe('a snapshot split into its code and its memory image', () => {
       expect(r).toMatchObject({ ok: true, stdout: '[3, 11]\n', value: '42' });
     }
     expect(readdirSync(join(cache, 'split'))).toHaveLength(1);
+    expect(readdirSync(join(cache, 'split', readdirSync(join(cache, 'split'))[0]!))).toHaveLength(1);
     rmSync(cache, { recursive: true, force: true });
   });
 
@@ -41,5 +42,21 @@ describe('a snapshot split into its code and its memory image', () => {
     expect(splitModule(Uint8Array.from([...header, ...memory, ...active]))?.memory[0]).toBe(0x78);
     expect(splitModule(Uint8Array.from([...header, ...memory, ...datacount, ...active]))).toBeUndefined();
     expect(splitModule(Uint8Array.from([...header, ...memory, ...datacount, ...passive]))).toBeUndefined();
+  });
+
+  it('keeps one entry per file: a rewritten file replaces its old entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-split-'));
+    const file = join(dir, 'm.wasm');
+    const wasm = (byte: number) => Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, byte]);
+    writeFileSync(file, wasm(1));
+    const first = splitGuest(file, join(dir, 'cache'))!;
+    expect(readFileSync(first.memoryPath)[0]).toBe(1);
+    writeFileSync(file, wasm(2));
+    utimesSync(file, 1, 1);
+    const second = splitGuest(file, join(dir, 'cache'))!;
+    expect(readFileSync(second.memoryPath)[0]).toBe(2);
+    const [entry] = readdirSync(join(dir, 'cache', 'split'));
+    expect(readdirSync(join(dir, 'cache', 'split', entry!))).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
