@@ -19,9 +19,8 @@
 // anything is decompressed, and without a key every field is validated (bounds, types,
 // sizes) before a byte reaches a guest.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRaw } from 'node:zlib';
+import { builtin } from './builtins.js';
 import { SectionId, findSection, readData, readMemories, readSections } from './snapshot/wasm-binary.js';
 
 export const PAGE = 65536;
@@ -47,8 +46,11 @@ export interface SessionState {
   runtime: Record<string, unknown>;
 }
 
-const deflateChunk = promisify(deflateRaw);
-const inflateChunk = promisify(inflateRaw);
+// node:zlib and node:crypto load with the first checkpoint (runtime/builtins.ts), not with the module.
+let zlibAsync: { deflate: (b: Buffer, o: import('node:zlib').ZlibOptions) => Promise<Buffer>; inflate: (b: Buffer, o: import('node:zlib').ZlibOptions) => Promise<Buffer> } | undefined;
+const zlib = () => (zlibAsync ??= { deflate: promisify(builtin('node:zlib').deflateRaw), inflate: promisify(builtin('node:zlib').inflateRaw) });
+const deflateChunk = (b: Buffer, o: import('node:zlib').ZlibOptions) => zlib().deflate(b, o);
+const inflateChunk = (b: Buffer, o: import('node:zlib').ZlibOptions) => zlib().inflate(b, o);
 /**
  * Inflated bytes per chunk (a chunk of pages may pass it by one page record): big enough
  * that a chunk is cheap to start, small enough to overlap the walk.
@@ -105,7 +107,7 @@ export async function encodeCheckpoint(state: SessionState, memory: Uint8Array, 
   const head = Buffer.concat([MAGIC, u16(CHECKPOINT_VERSION), u16(key ? FLAG_SIGNED : 0), Buffer.from(guestSha256, 'hex'), u32(body.length)]);
   const unsigned = Buffer.concat([head, body]);
   if (!key) return new Uint8Array(unsigned.buffer, unsigned.byteOffset, unsigned.length);
-  const whole = Buffer.concat([unsigned, createHmac('sha256', key).update(unsigned).digest()]);
+  const whole = Buffer.concat([unsigned, builtin('node:crypto').createHmac('sha256', key).update(unsigned).digest()]);
   return new Uint8Array(whole.buffer, whole.byteOffset, whole.length);
 }
 
@@ -171,8 +173,8 @@ export async function decodeCheckpoint(bytes: Uint8Array, guestSha256: string, k
   if (buf.length !== headLen + bodyLen + (signed ? 32 : 0)) throw new CheckpointError('the checkpoint is truncated or has bytes after its end');
   if (key !== undefined) {
     if (!signed) throw new CheckpointError('the checkpoint is not signed, and a checkpoint key is set: refused');
-    const expected = createHmac('sha256', key).update(buf.subarray(0, headLen + bodyLen)).digest();
-    if (!timingSafeEqual(expected, buf.subarray(headLen + bodyLen))) throw new CheckpointError('the checkpoint was tampered with, or signed with another key: refused');
+    const expected = builtin('node:crypto').createHmac('sha256', key).update(buf.subarray(0, headLen + bodyLen)).digest();
+    if (!builtin('node:crypto').timingSafeEqual(expected, buf.subarray(headLen + bodyLen))) throw new CheckpointError('the checkpoint was tampered with, or signed with another key: refused');
   }
   const raw = await inflateBody(buf.subarray(headLen, headLen + bodyLen), maxBytes);
   if (raw.length < 4) throw new CheckpointError('the checkpoint has no header');

@@ -2,7 +2,6 @@
 // per process; `guest.createSession()` starts an isolated session from it.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../compiler/build.js';
 import { GuestLoadError, readBuildDir } from './load.js';
@@ -47,9 +46,16 @@ function shared(bytes: Uint8Array): SharedArrayBuffer {
   return sab;
 }
 
+/** The worker script; checked once, before any worker is started. */
+function workerScript(): URL {
+  const script = new URL(`file://${join(packageRoot(), 'build', 'runtime', 'session-worker.js')}`);
+  if (!existsSync(script.pathname)) throw new GuestLoadError(`${script.pathname} is missing: run npm run build`);
+  return script;
+}
+
 export class Guest {
   private readonly pool: WorkerHandle[] = [];
-  private readonly script = new URL(`file://${join(packageRoot(), 'build', 'runtime', 'session-worker.js')}`);
+  private readonly script = workerScript();
 
   private base: SharedArrayBuffer | undefined;
   private closing = false;
@@ -64,14 +70,18 @@ export class Guest {
     private readonly warm: number,
     private readonly globals: GlobalSlot[],
     private readonly checkpointKey: string | undefined,
+    started: WorkerHandle[] = [],
   ) {
-    if (!existsSync(this.script.pathname)) throw new GuestLoadError(`${this.script.pathname} is missing: run npm run build`);
+    for (const handle of started) this.pool.push(this.adopt(handle));
     this.refill();
   }
 
   /** A new worker; whenever it ends, it leaves the pool (once per worker, however often it is recycled). */
   private spawn(): WorkerHandle {
-    const handle = spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals }, this.script);
+    return this.adopt(spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals }, this.script));
+  }
+
+  private adopt(handle: WorkerHandle): WorkerHandle {
     handle.worker.once('exit', () => {
       const i = this.pool.indexOf(handle);
       if (i >= 0) this.pool.splice(i, 1);
@@ -194,9 +204,22 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
   const b = readBuildDir(dir);
   const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
   for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
-  // Its mutable globals exported, so that a checkpoint can read and restore them.
-  const { wasm, globals } = instrumentGlobals(await readFile(b.wasmPath));
+  // Its mutable globals exported, so that a checkpoint can read and restore them. One
+  // synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower on a
+  // busy machine than blocking this thread for the whole file once (compileGuest does the same).
+  const { wasm, globals } = instrumentGlobals(readFileSync(b.wasmPath));
+  // The first warm worker starts now, without the module: its thread boots (25-35 ms)
+  // while this one compiles, and instantiates as soon as the module is posted to it.
+  const warm = options.warm ?? 1;
+  const early = warm > 0 ? spawnWorker({ snapshot: b.manifest.snapshot, lib, globals }, workerScript()) : undefined;
   tuneV8ForGuest();
-  const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
-  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, options.warm ?? 1, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    await early?.worker.terminate();
+    throw err;
+  }
+  early?.worker.postMessage({ t: 'module', module } satisfies ToWorker);
+  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, warm, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
 }

@@ -3,13 +3,13 @@
 // calling thread; sessions (worker threads, async handlers, limits) build on it.
 
 import { readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { type DirNode, type LazyBytes, makeDir, readonlyTree } from './wasi/memfs.js';
 import { syncHostCalls } from './host-calls.js';
 import { type SavedWasi, WasiExit, WasiPreview1 } from './wasi/preview1.js';
 import { type GlobalSlot, PAGE, globalValues, restoreGlobals } from './snapshot/capture.js';
 import { applyPage } from './checkpoint.js';
 import type { Mount } from './wasi/vfs.js';
+import { loadMemoryImage, splitGuest } from './split-image.js';
 import { tuneV8ForGuest } from './v8-tuning.js';
 
 export interface CellError {
@@ -46,6 +46,11 @@ export interface GuestImage {
    * shared by every instance; large ones are read on first use.
    */
   lib: Record<string, Uint8Array | LazyBytes>;
+  /**
+   * When `module` was compiled without its data section (split-image.ts): the file of the
+   * memory its data segments make, read into every instance's memory before anything runs.
+   */
+  memoryImage?: string;
 }
 
 /** A file read once, the first time a guest opens it: most cells never leave the snapshot. */
@@ -59,10 +64,25 @@ export function lazyFileBytes(path: string): LazyBytes {
 
 export class GuestCrash extends Error {}
 
-/** Reads and compiles a guest once; instantiate it as often as needed. */
-export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean): Promise<GuestImage> {
+/**
+ * Reads and compiles a guest once; instantiate it as often as needed. The file is read in
+ * one synchronous call: fs/promises reads it in 512 KiB chunks, each a round trip through
+ * the thread pool, which on a busy machine took longer than the whole read (tic run).
+ */
+export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Array | LazyBytes>, snapshot: boolean, options: { splitCacheDir?: string } = {}): Promise<GuestImage> {
+  // `splitCacheDir`: compile the module without its data and read its memory image into
+  // each instance instead (split-image.ts), cached in this folder.
   tuneV8ForGuest();
-  const module = await WebAssembly.compile(await readFile(wasmPath));
+  let code: Uint8Array<ArrayBuffer> | undefined;
+  let memoryImage: string | undefined;
+  try {
+    const split = options.splitCacheDir !== undefined ? splitGuest(wasmPath, options.splitCacheDir) : undefined;
+    if (split) [code, memoryImage] = [readFileSync(split.codePath) as Uint8Array<ArrayBuffer>, split.memoryPath];
+  } catch {
+    code = undefined; // compiled whole, as without the option
+  }
+  if (code) return { module: await WebAssembly.compile(code), snapshot, lib, memoryImage: memoryImage! };
+  const module = await WebAssembly.compile(readFileSync(wasmPath));
   return { module, snapshot, lib };
 }
 
@@ -171,6 +191,7 @@ export class GuestInstance {
     const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
     this.instance = instance;
     this.exports = instance.exports as unknown as GuestExports;
+    if (image.memoryImage !== undefined) loadMemoryImage(this.exports.memory, image.memoryImage);
     this.wasi.bind(this.exports.memory);
     if (!image.snapshot) {
       // No snapshot: run the C constructors and boot Python now (what Wizer did at build time).

@@ -65,7 +65,8 @@ export interface PortMessage {
 }
 
 export interface WorkerSetup {
-  module: WebAssembly.Module;
+  /** Missing when the worker was started while the module was compiling: it comes as the first message ('module'). */
+  module?: WebAssembly.Module;
   snapshot: boolean;
   /** /lib files, shared read-only by every worker of the process. */
   lib: Record<string, SharedArrayBuffer>;
@@ -89,6 +90,8 @@ export interface WorkerConfig {
 }
 
 export type ToWorker =
+  /** The compiled guest, to a worker started without it (WorkerSetup.module); answered with 'ready'. */
+  | { t: 'module'; module: WebAssembly.Module }
   | { t: 'configure'; config: WorkerConfig }
   /** Between sessions: a fresh guest from the snapshot, for the next session (answered with 'ready'). */
   | { t: 'reset' }

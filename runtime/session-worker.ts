@@ -69,10 +69,13 @@ let workspace: DirNode = makeDir(false);
 let quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
 let guest: GuestInstance | undefined;
 
+/** The compiled guest: in workerData, or the first message when this worker started during the compile. */
+let module = setup.module;
+
 function instantiate(): GuestInstance {
   const lib = Object.fromEntries(Object.entries(setup.lib).map(([k, v]) => [k, new Uint8Array(v)]));
   return new GuestInstance(
-    { module: setup.module, snapshot: setup.snapshot, lib },
+    { module: module!, snapshot: setup.snapshot, lib },
     {
       hostCall,
       // The main thread sets INTERRUPT (1 timeout, 2 cancel); the guest takes it exactly once.
@@ -84,14 +87,22 @@ function instantiate(): GuestInstance {
   );
 }
 
-try {
-  guest = instantiate();
-  post({ t: 'ready' });
-} catch (err) {
-  post({ t: 'crash', message: (err as Error).message });
+function start(): void {
+  try {
+    guest = instantiate();
+    post({ t: 'ready' });
+  } catch (err) {
+    post({ t: 'crash', message: (err as Error).message });
+  }
 }
+if (module) start();
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.t === 'module') {
+    module ??= msg.module;
+    start();
+    return;
+  }
   if (msg.t === 'reset') {
     // The session ended well: this thread serves the next one, from a fresh instance of the
     // snapshot with an empty workspace (no thread to start, no allocator churn).

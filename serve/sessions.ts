@@ -4,8 +4,8 @@
 // a session that ended under a call (a cell that would not stop) is replaced by the next
 // call, which says so.
 
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { builtin } from '../runtime/builtins.js';
 import type { Guest } from '../runtime/guest.js';
 import { type RunPythonOutput, formatRunResult } from '../runtime/result-text.js';
 import { DEFAULT_LIMITS, type Handlers, type Limits, type RunOptions, type Session } from '../runtime/session.js';
@@ -47,7 +47,7 @@ export const DEFAULT_HIBERNATE_AFTER_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 /** This process as a lease owner in a store. */
-const PROCESS_OWNER = `${process.pid}-${randomUUID()}`;
+let processOwner: string | undefined;
 
 
 
@@ -140,7 +140,7 @@ export class CodeSession {
   }
 
   private get leaseOwner(): string {
-    return this.o.owner ?? PROCESS_OWNER;
+    return this.o.owner ?? (processOwner ??= `${process.pid}-${builtin('node:crypto').randomUUID()}`);
   }
 
   /** A lease outlives the longest a cell may take, so it lapses only when its process is gone. */
@@ -218,7 +218,7 @@ export class Sessions {
   constructor(private readonly o: SessionsOptions) {}
 
   /** A new session; its idle clock starts now. Its id names its workspace folder: checked as one. */
-  open(id: string = randomUUID()): CodeSession {
+  open(id: string = builtin('node:crypto').randomUUID()): CodeSession {
     checkWorkspaceId(id, 'session id');
     if (this.byId.has(id)) throw new Error(`session ${id} exists`);
     const s = new CodeSession(id, this, this.o);

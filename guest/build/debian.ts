@@ -2,10 +2,10 @@
 // upstream source tarballs from Debian's source archive, found through apt itself so the
 // machine's own mirror configuration is used and nothing else is contacted.
 
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtin } from '../../runtime/builtins.js';
+
 
 export interface ToolchainPart {
   /** Debian package that provides it. */
@@ -85,7 +85,7 @@ export function ensureToolchain(log: Log): void {
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((t) => t.pkg))];
   const isRoot = process.getuid?.() === 0;
-  const sudo = !isRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
+  const sudo = !isRoot && builtin('node:child_process').spawnSync('sudo', ['-n', 'true']).status === 0;
   if (!isRoot && !sudo) {
     throw new GuestBuildError(
       `the guest build needs Debian packages that are not installed: ${pkgs.join(' ')}\n` +
@@ -95,7 +95,7 @@ export function ensureToolchain(log: Log): void {
   log(`installing Debian packages: ${pkgs.join(' ')}`);
   const run = (args: string[]) => {
     const [cmd, ...rest] = sudo ? ['sudo', '-n', ...args] : args;
-    const r = spawnSync(cmd!, rest, {
+    const r = builtin('node:child_process').spawnSync(cmd!, rest, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       encoding: 'utf8',
@@ -113,7 +113,7 @@ export function ensureToolchain(log: Log): void {
 }
 
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return builtin('node:crypto').createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /**
@@ -238,7 +238,7 @@ export async function downloadVerified(
       continue;
     }
     const body = Buffer.from(await res.arrayBuffer());
-    const got = createHash('sha256').update(body).digest('hex');
+    const got = builtin('node:crypto').createHash('sha256').update(body).digest('hex');
     if (got !== sha256) {
       attempts.push({ url, outcome: `HTTP ${res.status}, but sha256 ${got}` });
       continue;
@@ -283,10 +283,10 @@ function privateApt(aptDir: string, log: Log): AptView {
     '-o', 'APT::Sandbox::User=root',
   ];
   log('reading the Debian source index (apt-get update on a private list)');
-  const update = spawnSync('apt-get', [...opts, 'update'], { encoding: 'utf8' });
+  const update = builtin('node:child_process').spawnSync('apt-get', [...opts, 'update'], { encoding: 'utf8' });
   if (update.status !== 0) throw new GuestBuildError(`apt-get update (source index) failed:\n${update.stderr.slice(-2000)}`);
   const run = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, [...opts, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = builtin('node:child_process').spawnSync(cmd, [...opts, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
     return r.status === 0 ? r.stdout : '';
   };
   return {

@@ -7,12 +7,11 @@
 // guest Python and the previous steps' keys), so a repeat is a no-op and a change
 // rebuilds only the steps it touches.
 
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { builtin } from '../../runtime/builtins.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { SNAPSHOT_WRITER, initializeAndSnapshot } from '../../runtime/snapshot/initialize.js';
 import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources, sha256File } from './debian.js';
@@ -90,7 +89,7 @@ export function cacheRoot(): string {
 }
 
 function hash(...parts: (string | Uint8Array)[]): string {
-  const h = createHash('sha256');
+  const h = builtin('node:crypto').createHash('sha256');
   for (const p of parts) h.update(typeof p === 'string' ? p : Buffer.from(p)).update('\0');
   return h.digest('hex').slice(0, 16);
 }
@@ -200,7 +199,7 @@ function sourceBuildAllowed(): boolean {
 function runLogged(cmd: string, args: string[], env: Record<string, string>, logFile: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const out = createWriteStream(logFile);
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = builtin('node:child_process').spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     child.on('error', reject);

@@ -3,7 +3,7 @@
 // instead: a file system held in memory (see memfs.ts), stdio routed to callbacks,
 // no sockets, an empty environment, and randomness from the host's CSPRNG.
 
-import { randomFillSync } from 'node:crypto';
+import { builtin } from '../builtins.js';
 import {
   Clock,
   Errno,
@@ -386,7 +386,7 @@ export class WasiPreview1 {
   }
 
   private random_get(ptr: number, len: number): void {
-    randomFillSync(this.bytes(ptr, len));
+    builtin('node:crypto').randomFillSync(this.bytes(ptr, len));
   }
 
   private proc_exit(code: number): void {

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildGuest } from '../guest/build/index.js';
+import { initialMemory } from './checkpoint.js';
+import { GuestInstance, compileGuest, lazyFileBytes } from './instance.js';
+import { splitGuest, splitModule } from './split-image.js';
+import { SectionId, readSections } from './snapshot/wasm-binary.js';
+
+describe('a snapshot split into its code and its memory image', () => {
+  it('has the memory its data segments make, and no data section', async () => {
+    const base = await buildGuest({ log: () => {} });
+    const wasm = readFileSync(base.snapshotWasm);
+    const split = splitModule(wasm)!;
+    expect(Buffer.from(split.memory).equals(Buffer.from(initialMemory(wasm)))).toBe(true);
+    expect(readSections(split.code).some((s) => s.id === SectionId.data)).toBe(false);
+  });
+
+  it('runs cells like the whole module, and is made once per guest file', async () => {
+    const base = await buildGuest({ log: () => {} });
+    const cache = mkdtempSync(join(tmpdir(), 'tic-split-'));
+    const lib = { 'python311.zip': lazyFileBytes(base.stdlibZip) };
+    for (let i = 0; i < 2; i++) {
+      const image = await compileGuest(base.snapshotWasm, lib, true, { splitCacheDir: cache });
+      expect(image.memoryImage).toBeDefined();
+      const r = new GuestInstance(image).run('import json, sys\nprint(json.dumps(sys.version_info[:2]))\n6*7');
+      expect(r).toMatchObject({ ok: true, stdout: '[3, 11]\n', value: '42' });
+    }
+    expect(readdirSync(join(cache, 'split'))).toHaveLength(1);
+    expect(readdirSync(join(cache, 'split', readdirSync(join(cache, 'split'))[0]!))).toHaveLength(1);
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('leaves a module with passive segments or a datacount section whole', () => {
+    // (module (memory 1) (data "x")) with a datacount section, and with the segment passive.
+    const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const memory = [0x05, 0x03, 0x01, 0x00, 0x01];
+    const datacount = [0x0c, 0x01, 0x01];
+    const active = [0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x78];
+    const passive = [0x0b, 0x04, 0x01, 0x01, 0x01, 0x78];
+    expect(splitModule(Uint8Array.from([...header, ...memory, ...active]))?.memory[0]).toBe(0x78);
+    expect(splitModule(Uint8Array.from([...header, ...memory, ...datacount, ...active]))).toBeUndefined();
+    expect(splitModule(Uint8Array.from([...header, ...memory, ...datacount, ...passive]))).toBeUndefined();
+  });
+
+  it('keeps one entry per file: a rewritten file replaces its old entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-split-'));
+    const file = join(dir, 'm.wasm');
+    const wasm = (byte: number) => Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, byte]);
+    writeFileSync(file, wasm(1));
+    const first = splitGuest(file, join(dir, 'cache'))!;
+    expect(readFileSync(first.memoryPath)[0]).toBe(1);
+    writeFileSync(file, wasm(2));
+    utimesSync(file, 1, 1);
+    const second = splitGuest(file, join(dir, 'cache'))!;
+    expect(readFileSync(second.memoryPath)[0]).toBe(2);
+    const [entry] = readdirSync(join(dir, 'cache', 'split'));
+    expect(readdirSync(join(dir, 'cache', 'split', entry!))).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
