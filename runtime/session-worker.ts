@@ -2,6 +2,9 @@
 // guest blocks this thread (never the host's event loop) while it computes, sleeps or
 // waits for a handler; see session-protocol.ts for how it talks to the main thread.
 
+// zlib loads with the thread (a warm worker boots off the clock), not on its first restore
+// or checkpoint (checkpoint.ts takes it lazily, for the main entry's sake).
+import 'node:zlib';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
