@@ -13,7 +13,7 @@ import { compat, compatMarkdown } from './compat.js';
 import { checkCost, checkMarkdown } from './check.js';
 import { type SessionsAsData, sessionsAsData, sessionsAsDataMarkdown } from './sessions-as-data.js';
 import { contextSizes } from './context-size.js';
-import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl } from './monty.js';
+import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl, montySpecifier } from './monty.js';
 import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
@@ -47,7 +47,8 @@ async function coldStart(): Promise<Record<string, Stats>> {
   log('1/6 whole-process cold start (node start -> first output), 8 rounds');
   const tic = join(root, 'bin', 'tic.js');
   const pyodide = "import { loadPyodide } from 'pyodide'; const py = await loadPyodide(); py.runPython('print(1)');";
-  const monty = "import { Monty } from '@pydantic/monty'; new Monty('print(1)').run();";
+  // Monty as npm run bench installed it (.bench-peers/), not by its bare name: the package folder's node_modules has none.
+  const monty = `import { Monty } from ${JSON.stringify(montySpecifier())}; new Monty('print(1)').run();`;
   const hasMonty = (await loadMonty()).monty !== undefined;
   return alternate(8, {
     'tooliscode (snapshot)': () => timeToFirstOutput([process.execPath, tic, 'run', '-c', 'print(1)']),

@@ -29,13 +29,19 @@ export interface MontyReplSession {
   dump(): Buffer;
 }
 /** Monty's entry as `npm run bench` installed it (.bench-peers/), if it did. */
-function montyEntry(): string | undefined {
+export function montyEntry(): string | undefined {
   const peer = join(packageRoot(), '.bench-peers', 'node_modules', '@pydantic', 'monty', 'wrapper.js');
   return existsSync(peer) ? peer : undefined;
 }
 
 /** A variable, so that the type checker does not look for the package. */
 const MONTY = '@pydantic/monty';
+
+/** What a child process imports to get Monty: the copy in .bench-peers/, else the package name. */
+export function montySpecifier(): string {
+  const entry = montyEntry();
+  return entry ? pathToFileURL(entry).href : MONTY;
+}
 
 let loaded: Promise<{ monty?: MontyModule; version?: string; missing?: string }> | undefined;
 
@@ -132,7 +138,7 @@ export function montyHostCall(m: MontyModule, calls = 3000, rounds = 20): Stats 
 
 /** RSS added per idle Monty REPL that has run one cell, in a fresh process (MB). */
 export function montyRssPerRepl(count = 100): number {
-  const script = `import { MontyRepl } from ${JSON.stringify(montyEntry() ? pathToFileURL(montyEntry()!).href : MONTY)};
+  const script = `import { MontyRepl } from ${JSON.stringify(montySpecifier())};
     const gc = globalThis.gc; const keep = [];
     const first = new MontyRepl(); first.feed('x = [i * i for i in range(1000)]'); keep.push(first);
     gc?.(); await new Promise((r) => setTimeout(r, 50)); gc?.();

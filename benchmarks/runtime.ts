@@ -160,4 +160,13 @@ async function rssChild(dir: string, count: number): Promise<void> {
 // child process that rssPerSession measures.
 runIfMain(import.meta.url, async () => {
   if (process.argv[2] === '--rss-child') await rssChild(process.argv[3]!, Number(process.argv[4]));
+  // Section 3's round trip alone, in a process of its own: `node build/benchmarks/runtime.js --calls [DIR]`.
+  if (process.argv[2] === '--calls') {
+    const dir = process.argv[3] ?? (await benchGuestDir());
+    for (let round = 1; round <= 3; round++) {
+      const r = await roundTrip(dir);
+      console.log(`round ${round}: sync handler p50 ${r.sync.median.toFixed(1)} us (p90 ${r.sync.p90.toFixed(1)}), async handler p50 ${r.async.median.toFixed(1)} us, asyncio.gather of 100: ${r.aioGather.toFixed(1)} us per call`);
+    }
+    process.exit(0);
+  }
 });
