@@ -21,7 +21,7 @@
 
 import { promisify } from 'node:util';
 import { builtin } from './builtins.js';
-import { SectionId, findSection, readData, readMemories, readSections } from './snapshot/wasm-binary.js';
+import { initialMemoryImage, readSections } from './snapshot/wasm-binary.js';
 
 export const PAGE = 65536;
 const MAGIC = Buffer.from('TICCKPT\0', 'latin1');
@@ -72,10 +72,10 @@ export async function encodeCheckpoint(state: SessionState, memory: Uint8Array, 
   const blobBytes = blobs.reduce((n, b) => n + b.length, 0);
   const records = Buffer.allocUnsafe(pages * RECORD_MAX + blobBytes); // the worst case, then cut
   const changed: number[] = [];
-  const chunks: Promise<Buffer>[] = [];
-  const compress = (bytes: Buffer) => {
-    for (let i = 0; i < bytes.length; i += CHUNK) chunks.push(deflateChunk(bytes.subarray(i, Math.min(bytes.length, i + CHUNK)), DEFLATE));
+  const compress = (bytes: Buffer, into: Promise<Buffer>[]) => {
+    for (let i = 0; i < bytes.length; i += CHUNK) into.push(deflateChunk(bytes.subarray(i, Math.min(bytes.length, i + CHUNK)), DEFLATE));
   };
+  const chunks: Promise<Buffer>[] = [];
   let sent = 0; // records[0, sent) are compressing
   let at = 0;
   for (let p = 0; p < pages; p++) {
@@ -84,7 +84,7 @@ export async function encodeCheckpoint(state: SessionState, memory: Uint8Array, 
       changed.push(p);
       at += len;
       if (at - sent >= CHUNK) {
-        compress(records.subarray(sent, at));
+        compress(records.subarray(sent, at), chunks);
         sent = at;
       }
     }
@@ -93,14 +93,13 @@ export async function encodeCheckpoint(state: SessionState, memory: Uint8Array, 
     records.set(b, at);
     at += b.length;
   }
-  compress(records.subarray(sent, at));
+  compress(records.subarray(sent, at), chunks);
   // Padded so that the pages start 8-byte aligned in the inflated body (applyPage reads them in place).
   let header = Buffer.from(JSON.stringify({ ...state, changed, blobBytes }), 'utf8');
   if ((4 + header.length) % 8) header = Buffer.concat([header, Buffer.alloc(8 - ((4 + header.length) % 8), 0x20)]);
-  const pageChunks = chunks.splice(0); // the header goes first
-  compress(Buffer.concat([u32(header.length), header]));
-  chunks.push(...pageChunks);
-  const parts = await Promise.all(chunks);
+  const headerChunks: Promise<Buffer>[] = []; // first in the body, known only after the walk
+  compress(Buffer.concat([u32(header.length), header]), headerChunks);
+  const parts = await Promise.all([...headerChunks, ...chunks]);
   const bodyParts = [u32(parts.length)];
   for (const part of parts) bodyParts.push(u32(part.length), part);
   const body = Buffer.concat(bodyParts);
@@ -311,29 +310,7 @@ function u32(n: number): Buffer {
  * stores only the pages that differ from it.
  */
 export function initialMemory(wasm: Uint8Array): Uint8Array {
-  const sections = readSections(wasm);
-  const memories = findSection(sections, SectionId.memory);
-  if (!memories) throw new CheckpointError('the guest defines no memory');
-  const memory = new Uint8Array(readMemories(memories.payload)[0]!.min * PAGE);
-  const data = findSection(sections, SectionId.data);
-  for (const seg of data ? readData(data.payload) : []) {
-    if (seg.passive || !seg.offset) continue;
-    // An active segment's offset is `i32.const N; end` in the guests tic builds.
-    if (seg.offset[0] !== 0x41) throw new CheckpointError('a data segment of the guest has an offset this runtime cannot read');
-    memory.set(seg.bytes, readSleb32(seg.offset, 1) >>> 0);
-  }
+  const memory = initialMemoryImage(readSections(wasm));
+  if (!memory) throw new CheckpointError("the guest's initial memory cannot be read off its bytes (one defined memory, data at i32.const offsets)");
   return memory;
-}
-
-function readSleb32(bytes: Uint8Array, at: number): number {
-  let result = 0;
-  let shift = 0;
-  let b: number;
-  do {
-    b = bytes[at++]!;
-    result |= (b & 0x7f) << shift;
-    shift += 7;
-  } while (b & 0x80);
-  if (shift < 32 && b & 0x40) result |= -1 << shift;
-  return result;
 }

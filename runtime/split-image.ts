@@ -15,9 +15,8 @@
 
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExportKind, SectionId, findSection, readData, readImports, readMemories, readSections, writeModule } from './snapshot/wasm-binary.js';
+import { SectionId, findSection, initialMemoryImage, readSections, writeModule } from './snapshot/wasm-binary.js';
 
-const PAGE = 65536;
 /** Bumped when the files' format changes. */
 const FORMAT = 'split1';
 
@@ -69,34 +68,9 @@ function fnv1a(text: string): string {
 export function splitModule(wasm: Uint8Array): { code: Uint8Array; memory: Uint8Array } | undefined {
   const sections = readSections(wasm);
   if (findSection(sections, SectionId.dataCount) || findSection(sections, SectionId.start)) return undefined;
-  const imports = findSection(sections, SectionId.import);
-  if (imports && readImports(imports.payload).some((i) => i.kind === ExportKind.memory)) return undefined;
-  const memories = findSection(sections, SectionId.memory);
-  const limits = memories ? readMemories(memories.payload) : [];
-  if (limits.length !== 1) return undefined;
-  const memory = new Uint8Array(limits[0]!.min * PAGE);
-  const data = findSection(sections, SectionId.data);
-  for (const seg of data ? readData(data.payload) : []) {
-    // `i32.const N; end`: the only offset expression the guests tic builds have.
-    if (seg.passive || seg.memory !== 0 || !seg.offset || seg.offset[0] !== 0x41 || seg.offset[seg.offset.length - 1] !== 0x0b) return undefined;
-    const offset = readSleb32(seg.offset, 1) >>> 0;
-    if (offset + seg.bytes.length > memory.length) return undefined;
-    memory.set(seg.bytes, offset);
-  }
+  const memory = initialMemoryImage(sections);
+  if (!memory) return undefined;
   return { code: writeModule(sections.filter((s) => s.id !== SectionId.data)), memory };
-}
-
-function readSleb32(bytes: Uint8Array, at: number): number {
-  let result = 0;
-  let shift = 0;
-  let b: number;
-  do {
-    b = bytes[at++]!;
-    result |= (b & 0x7f) << shift;
-    shift += 7;
-  } while (b & 0x80 && shift < 35);
-  if (shift < 32 && b & 0x40) result |= -1 << shift;
-  return result;
 }
 
 /** Reads the memory image into a fresh instance's memory, which must be exactly its size. */

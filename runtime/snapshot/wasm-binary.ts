@@ -403,6 +403,32 @@ export function readData(payload: Uint8Array): DataSegment[] {
   return out;
 }
 
+/**
+ * The memory a fresh instance of the module starts with, read off its bytes without running
+ * it: its one defined memory at the minimum size, with the active data segments applied.
+ * Undefined when the bytes alone cannot tell: an imported memory or not exactly one, a
+ * segment in another memory, at an offset other than `i32.const N`, or out of bounds.
+ */
+export function initialMemoryImage(sections: Section[]): Uint8Array | undefined {
+  const imports = findSection(sections, SectionId.import);
+  if (imports && readImports(imports.payload).some((i) => i.kind === ExportKind.memory)) return undefined;
+  const memories = findSection(sections, SectionId.memory);
+  const limits = memories ? readMemories(memories.payload) : [];
+  if (limits.length !== 1) return undefined;
+  const memory = new Uint8Array(limits[0]!.min * 65536); // 64 KiB pages
+  const data = findSection(sections, SectionId.data);
+  for (const seg of data ? readData(data.payload) : []) {
+    if (seg.passive) continue;
+    if (seg.memory !== 0 || !seg.offset) return undefined;
+    const r = new Reader(seg.offset);
+    if (r.byte() !== 0x41) return undefined;
+    const offset = Number(r.signed(32)) >>> 0;
+    if (r.byte() !== 0x0b || offset + seg.bytes.length > memory.length) return undefined;
+    memory.set(seg.bytes, offset);
+  }
+  return memory;
+}
+
 /** Active segments in memory 0, each at an i32.const offset. */
 export function writeActiveData(segments: { offset: number; bytes: Uint8Array }[]): Uint8Array {
   const w = new Writer().u32(segments.length);
