@@ -25,6 +25,7 @@ const decoder = new TextDecoder();
 let seq = 0;
 /** A call watches for its reply 50 us before it parks (session-protocol.ts). */
 const replyWatch = new SpinWatch(0.05);
+const replied = () => Atomics.load(ctl, Ctl.REPLY_SEQ) === seq; // made once: it runs on every call
 let maxCallBytes = Number.POSITIVE_INFINITY;
 
 function hostCall(request: string): string {
@@ -45,7 +46,7 @@ function hostCall(request: string): string {
   Atomics.notify(ctl, Ctl.REQ_SEQ);
   // A quick handler answers within microseconds: watching for it a moment costs less than
   // parking this thread and being woken (futex round trip); a slow one finds it parked.
-  replyWatch.watch(() => Atomics.load(ctl, Ctl.REPLY_SEQ) === seq);
+  replyWatch.watch(replied);
   // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
   // with an older reply) reads REPLY_SEQ again and waits again.
   for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {

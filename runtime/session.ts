@@ -197,6 +197,8 @@ export class Session {
   /** Seq of the last request taken from the worker (session-protocol.ts). */
   private lastSeq = 0;
   private readonly requestWatch = new SpinWatch(0.05);
+  /** Made once: it runs after every reply. */
+  private readonly requested = () => Atomics.load(this.handle.ctl, Ctl.REQ_SEQ) !== this.lastSeq;
   private readonly listeners = {
     message: (m: FromWorker) => this.onMessage(m),
     error: (err: Error) => this.end(`the session's worker failed: ${err.message}`),
@@ -359,8 +361,7 @@ export class Session {
    */
   private spinForNext(cell: Cell): void {
     if (cell.stopping || performance.now() - cell.chainStart > SPIN_CHAIN_MS) return;
-    const ctl = this.handle.ctl;
-    if (this.requestWatch.watch(() => Atomics.load(ctl, Ctl.REQ_SEQ) !== this.lastSeq)) queueMicrotask(() => this.takeRequest(cell));
+    if (this.requestWatch.watch(this.requested)) queueMicrotask(() => this.takeRequest(cell));
   }
 
   private post(m: ToWorker): void {
