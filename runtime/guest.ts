@@ -7,7 +7,8 @@ import type { Manifest } from '../compiler/build.js';
 import { GuestLoadError, readBuildDir } from './load.js';
 import { packageRoot } from './package-root.js';
 import { CheckpointError, checkCheckpointHeader, initialMemory } from './checkpoint.js';
-import type { FromWorker, ToWorker } from './session-protocol.js';
+import type { FromWorker, ParkingSetup, ToWorker, WorkerConfig } from './session-protocol.js';
+import { nonZeroRuns, parkableModule } from './split-image.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, readyOf, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
@@ -24,6 +25,14 @@ export interface LoadOptions {
    * (default 1; 0 starts every session cold). Idle workers never keep the process alive.
    */
   warm?: number;
+  /**
+   * Sessions give their thread back between cells (default true): an idle session is its
+   * guest's memory and a little state (about 11 MB), not a thread as well (another 7 MB);
+   * the next cell takes a free worker and continues there (under a millisecond). False
+   * keeps one thread per session for its whole life. Sessions with a host-folder workspace
+   * always keep theirs.
+   */
+  park?: boolean;
 }
 
 /** The worker's answer to a configure or restore: resolves, or rejects with `fail(its error)`. */
@@ -71,6 +80,7 @@ export class Guest {
     private readonly globals: GlobalSlot[],
     private readonly checkpointKey: string | undefined,
     started: WorkerHandle[] = [],
+    private readonly parking?: ParkingSetup,
   ) {
     for (const handle of started) this.pool.push(this.adopt(handle));
     this.refill();
@@ -78,7 +88,7 @@ export class Guest {
 
   /** A new worker; whenever it ends, it leaves the pool (once per worker, however often it is recycled). */
   private spawn(): WorkerHandle {
-    return this.adopt(spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals }, this.script));
+    return this.adopt(spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals, ...(this.parking ? { parking: this.parking } : {}) }, this.script));
   }
 
   private adopt(handle: WorkerHandle): WorkerHandle {
@@ -114,12 +124,33 @@ export class Guest {
     this.pool.push(handle);
   }
 
+  /** @internal whether sessions of this guest can give their thread back between cells. */
+  get parks(): boolean {
+    return this.parking !== undefined;
+  }
+
+  /** @internal a free worker, for a parked session to continue on. */
+  async takeWorker(): Promise<WorkerHandle> {
+    const handle = this.pool.shift() ?? this.spawn();
+    handle.worker.ref(); // a cell waits for it: the process must not exit meanwhile
+    try {
+      await handle.ready;
+    } catch (err) {
+      void handle.worker.terminate();
+      throw err;
+    } finally {
+      handle.worker.unref();
+      this.refillSoon();
+    }
+    return handle;
+  }
+
   /** Starts a session: a fresh guest of its own, from the snapshot. */
   async createSession<H extends object = Handlers>(options: SessionOptions<H> = {}): Promise<Session> {
     // The pool is refilled once this session is ready: a worker starting beside it would
     // take the core it needs (a new worker costs tens of ms of CPU).
-    const { handle, limits } = await this.configuredWorker(options).finally(() => this.refillSoon());
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions);
+    const { handle, limits, config } = await this.configuredWorker(options).finally(() => this.refillSoon());
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions, config);
   }
 
   /**
@@ -131,7 +162,7 @@ export class Guest {
    */
   async restore<H extends object = Handlers>(checkpoint: Uint8Array, options: SessionOptions<H> & { fresh?: boolean } = {}): Promise<Session> {
     checkCheckpointHeader(checkpoint, this.guestSha256); // another build's: refused before a worker is taken
-    const { handle, limits } = await this.configuredWorker(options).catch((err: unknown) => {
+    const { handle, limits, config } = await this.configuredWorker(options).catch((err: unknown) => {
       this.refillSoon();
       throw err;
     });
@@ -148,7 +179,7 @@ export class Guest {
       handle.worker.unref();
       this.refillSoon();
     }
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions);
+    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions, config);
   }
 
   /** The SHA-256 of the build's guest.wasm: what a checkpoint is bound to. */
@@ -158,32 +189,30 @@ export class Guest {
 
   /** @internal what Session.checkpoint needs from its guest. */
   checkpointContext(): { base: SharedArrayBuffer; guestSha256: string; key?: string } {
-    this.base ??= shared(initialMemory(readFileSync(join(this.dir, 'guest.wasm'))));
+    this.base ??= this.parking?.image ?? shared(initialMemory(readFileSync(join(this.dir, 'guest.wasm'))));
     return { base: this.base, guestSha256: this.guestSha256, ...(this.checkpointKey !== undefined ? { key: this.checkpointKey } : {}) };
   }
 
-  private async configuredWorker(options: SessionOptions<object>): Promise<{ handle: WorkerHandle; limits: Required<Limits> }> {
+  private async configuredWorker(options: SessionOptions<object>): Promise<{ handle: WorkerHandle; limits: Required<Limits>; config: WorkerConfig }> {
     const handle = this.pool.shift() ?? this.spawn();
     await handle.ready;
     const limits: Required<Limits> = { ...DEFAULT_LIMITS, ...options.limits };
     const configured = answer(handle, 'configured', (e) => new GuestLoadError(`cannot start the session: ${e}`));
-    handle.worker.postMessage({
-      t: 'configure',
-      config: {
-        memoryLimitBytes: Math.round(limits.memoryMb * 1024 * 1024),
-        maxOutputBytes: limits.maxOutputBytes,
-        workspaceLimitBytes: Math.round(limits.workspaceMb * 1024 * 1024),
-        maxCallBytes: limits.maxCallBytes,
-        ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
-      },
-    } satisfies ToWorker);
+    const config: WorkerConfig = {
+      memoryLimitBytes: Math.round(limits.memoryMb * 1024 * 1024),
+      maxOutputBytes: limits.maxOutputBytes,
+      workspaceLimitBytes: Math.round(limits.workspaceMb * 1024 * 1024),
+      maxCallBytes: limits.maxCallBytes,
+      ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
+    };
+    handle.worker.postMessage({ t: 'configure', config } satisfies ToWorker);
     try {
       await configured;
     } catch (err) {
       await handle.worker.terminate();
       throw err;
     }
-    return { handle, limits };
+    return { handle, limits, config };
   }
 
   /** Resolves once the warm workers are instantiated (createSession is then at its fastest). */
@@ -208,18 +237,22 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
   // synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower on a
   // busy machine than blocking this thread for the whole file once (compileGuest does the same).
   const { wasm, globals } = instrumentGlobals(readFileSync(b.wasmPath));
+  // Sessions that park need the memory imported and shared (split-image.ts); the module is
+  // then also a third of the bytes to compile.
+  const parkable = options.park === false ? undefined : parkableModule(wasm);
+  const parking: ParkingSetup | undefined = parkable && { image: shared(parkable.image), runs: nonZeroRuns(parkable.image), pages: parkable.pages };
   // The first warm worker starts now, without the module: its thread boots (25-35 ms)
   // while this one compiles, and instantiates as soon as the module is posted to it.
   const warm = options.warm ?? 1;
-  const early = warm > 0 ? spawnWorker({ snapshot: b.manifest.snapshot, lib, globals }, workerScript()) : undefined;
+  const early = warm > 0 ? spawnWorker({ snapshot: b.manifest.snapshot, lib, globals, ...(parking ? { parking } : {}) }, workerScript()) : undefined;
   tuneV8ForGuest();
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+    module = await WebAssembly.compile((parkable?.code ?? wasm) as Uint8Array<ArrayBuffer>);
   } catch (err) {
     await early?.worker.terminate();
     throw err;
   }
   early?.worker.postMessage({ t: 'module', module } satisfies ToWorker);
-  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, warm, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
+  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, warm, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : [], parking);
 }

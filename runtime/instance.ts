@@ -109,6 +109,8 @@ export interface GuestOptions {
   maxOutputBytes?: number;
   /** The tree mounted at /workspace; a fresh empty one by default. */
   workspace?: DirNode;
+  /** The guest's memory, for a module that imports it (a parked session's: see park.ts). */
+  memory?: WebAssembly.Memory;
 }
 
 interface GuestExports {
@@ -188,7 +190,7 @@ export class GuestInstance {
       },
       poll: (): number => poll(),
     };
-    const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic });
+    const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic, ...(options.memory ? { env: { memory: options.memory } } : {}) });
     this.instance = instance;
     this.exports = instance.exports as unknown as GuestExports;
     if (image.memoryImage !== undefined) loadMemoryImage(this.exports.memory, image.memoryImage);
@@ -204,6 +206,11 @@ export class GuestInstance {
       ...(options.memoryLimitBytes !== undefined ? { memoryLimitBytes: options.memoryLimitBytes } : {}),
       ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     });
+  }
+
+  /** The guest's linear memory (shared when the module imports it: a parkable guest). */
+  get memory(): WebAssembly.Memory {
+    return this.exports.memory;
   }
 
   /** Serves /workspace from `root` from now on (a session's host folder: wasi/hostfs.ts). */

@@ -77,6 +77,30 @@ export interface WorkerSetup {
   port: MessagePort;
   /** The guest's mutable globals, exported by instrumentGlobals (what a checkpoint reads and restores). */
   globals: GlobalSlot[];
+  /**
+   * Set when `module` imports a shared memory (split-image.ts parkableModule): each guest's
+   * memory is made here from `image` (its non-zero pages: `runs`, [first, end) page pairs,
+   * 4 KiB pages) and a session's guest can be parked and attached again on any worker.
+   */
+  parking?: ParkingSetup;
+}
+
+export interface ParkingSetup {
+  image: SharedArrayBuffer;
+  runs: number[];
+  pages: { initial: number; maximum: number };
+}
+
+/**
+ * A parked session's guest, between cells, held by the main thread: its memory (shared,
+ * not copied), its mutable globals, and the WASI state (descriptors, the in-memory
+ * workspace's tree; the tree's file bytes in `blobs`).
+ */
+export interface ParkedGuest {
+  memory: WebAssembly.Memory;
+  globals: (number | string)[];
+  wasi: unknown;
+  blobs: Uint8Array;
 }
 
 export interface WorkerConfig {
@@ -102,7 +126,11 @@ export type ToWorker =
    * On a fresh, configured worker: continue from a checkpoint, decoded and checked here (its
    * signature first) on the session's own thread; `fresh` reseeds Python's random (a fork).
    */
-  | { t: 'restore'; checkpoint: Uint8Array; guestSha256: string; key?: string; fresh: boolean };
+  | { t: 'restore'; checkpoint: Uint8Array; guestSha256: string; key?: string; fresh: boolean }
+  /** Between cells: hand the session's guest to the main thread (answered with 'parked'); the worker then serves no session. */
+  | { t: 'park' }
+  /** On a free worker: serve this parked session (answered with 'configured'). */
+  | { t: 'attach'; parked: ParkedGuest; config: WorkerConfig };
 
 export type FromWorker =
   | { t: 'ready' }
@@ -112,7 +140,8 @@ export type FromWorker =
   | { t: 'done'; result: Omit<CellResult, 'stdout' | 'stderr'> }
   | { t: 'crash'; message: string }
   | { t: 'checkpointed'; bytes?: Uint8Array; error?: string }
-  | { t: 'restored'; error?: string };
+  | { t: 'restored'; error?: string }
+  | { t: 'parked'; parked?: ParkedGuest; error?: string };
 
 /**
  * Spin-then-park for one side of the bridge: after sending, watch the other side's slot a

@@ -9,8 +9,9 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
-import { type DirNode, applyQuota, makeDir } from './wasi/memfs.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
+import { applyQuota, makeDir } from './wasi/memfs.js';
+import { IMAGE_PAGE } from './split-image.js';
 import { openWorkspace } from './workspace.js';
 
 const setup = workerData as WorkerSetup;
@@ -67,16 +68,28 @@ function sleep(ms: number): void {
   }
 }
 
-/** The in-memory workspace, used when the session has no host folder. */
-let workspace: DirNode = makeDir(false);
 /** Bytes the workspace holds (in memory), or has grown by through this session (a host folder). */
 let quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
+/** A new session's guest, instantiated ahead of it (what makes a session start in ms). */
+let fresh: GuestInstance | undefined;
+/** The guest of the session this worker serves now, if any. */
 let guest: GuestInstance | undefined;
 
 /** The compiled guest: in workerData, or the first message when this worker started during the compile. */
 let module = setup.module;
 
-function instantiate(): GuestInstance {
+/** A fresh guest's memory for a parkable module: the snapshot's non-zero pages copied in (zero pages stay untouched, so not resident). */
+function newMemory(): WebAssembly.Memory | undefined {
+  const p = setup.parking;
+  if (!p) return undefined;
+  const memory = new WebAssembly.Memory({ initial: p.pages.initial, maximum: p.pages.maximum, shared: true });
+  const to = new Uint8Array(memory.buffer);
+  const from = new Uint8Array(p.image);
+  for (let i = 0; i < p.runs.length; i += 2) to.set(from.subarray(p.runs[i]! * IMAGE_PAGE, p.runs[i + 1]! * IMAGE_PAGE), p.runs[i]! * IMAGE_PAGE);
+  return memory;
+}
+
+function instantiate(memory = newMemory()): GuestInstance {
   const lib = Object.fromEntries(Object.entries(setup.lib).map(([k, v]) => [k, new Uint8Array(v)]));
   return new GuestInstance(
     { module: module!, snapshot: setup.snapshot, lib },
@@ -85,21 +98,31 @@ function instantiate(): GuestInstance {
       // The main thread sets INTERRUPT (1 timeout, 2 cancel); the guest takes it exactly once.
       poll: () => Atomics.exchange(ctl, Ctl.INTERRUPT, 0),
       sleep,
-      workspace,
+      workspace: makeDir(false),
       maxOutputBytes: Number.POSITIVE_INFINITY, // set per cell below, from the config
+      ...(memory ? { memory } : {}),
     },
   );
 }
 
 function start(): void {
   try {
-    guest = instantiate();
+    fresh ??= instantiate();
     post({ t: 'ready' });
   } catch (err) {
     post({ t: 'crash', message: (err as Error).message });
   }
 }
 if (module) start();
+
+/** The session's limits and workspace, on the guest that serves it. */
+function configure(g: GuestInstance, config: WorkerConfig): void {
+  g.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
+  maxCallBytes = config.maxCallBytes;
+  quota = { limit: config.workspaceLimitBytes, used: 0 };
+  applyQuota(g.workspace, quota);
+  if (config.workspaceDir !== undefined) g.mountWorkspace(openWorkspace(config.workspaceDir, quota));
+}
 
 port.on('message', (msg: ToWorker) => {
   if (msg.t === 'module') {
@@ -108,37 +131,61 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   if (msg.t === 'reset') {
-    // The session ended well: this thread serves the next one, from a fresh instance of the
-    // snapshot with an empty workspace (no thread to start, no allocator churn).
-    try {
-      workspace = makeDir(false);
-      quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
-      maxCallBytes = Number.POSITIVE_INFINITY;
-      guest = instantiate();
-      post({ t: 'ready' });
-    } catch (err) {
-      guest = undefined;
-      post({ t: 'crash', message: (err as Error).message });
-    }
+    // The session ended well or was parked: this thread serves the next one, from a fresh
+    // instance of the snapshot with an empty workspace (no thread to start, no allocator churn).
+    guest = undefined;
+    quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
+    maxCallBytes = Number.POSITIVE_INFINITY;
+    start();
     return;
   }
-  if (!guest) return;
-  if (msg.t === 'configure') {
-    const config = msg.config;
+  if (msg.t === 'attach') {
+    // A parked session's guest, continued here: its memory as it was left, its globals and
+    // its descriptors and in-memory workspace (validated as on a restore).
     try {
-      guest.setLimits({ memoryLimitBytes: config.memoryLimitBytes, maxOutputBytes: config.maxOutputBytes });
-      maxCallBytes = config.maxCallBytes;
-      quota.limit = config.workspaceLimitBytes;
-      applyQuota(workspace, quota);
-      if (config.workspaceDir !== undefined) {
-        guest.mountWorkspace(openWorkspace(config.workspaceDir, quota));
-      }
+      const g = instantiate(msg.parked.memory);
+      g.loadState(setup.globals, { pages: msg.parked.memory.buffer.byteLength / PAGE, globals: msg.parked.globals, wasi: msg.parked.wasi }, [], msg.parked.blobs);
+      configure(g, msg.config);
+      guest = g;
       post({ t: 'configured' });
     } catch (err) {
       post({ t: 'configured', error: (err as Error).message });
     }
     return;
   }
+  if (msg.t === 'configure') {
+    // A new session takes the fresh guest.
+    guest ??= fresh;
+    fresh = undefined;
+    if (!guest) return post({ t: 'configured', error: 'this worker has no guest' });
+    try {
+      configure(guest, msg.config);
+      post({ t: 'configured' });
+    } catch (err) {
+      post({ t: 'configured', error: (err as Error).message });
+    }
+    return;
+  }
+  if (msg.t === 'park') {
+    if (!guest) return post({ t: 'parked', error: 'this worker serves no session' });
+    try {
+      const blobs: Uint8Array[] = [];
+      const { globals, wasi } = guest.saveState(setup.globals, blobs);
+      const bytes = new Uint8Array(blobs.reduce((n, b) => n + b.length, 0));
+      let at = 0;
+      for (const b of blobs) {
+        bytes.set(b, at);
+        at += b.length;
+      }
+      const parked: ParkedGuest = { memory: guest.memory, globals, wasi, blobs: bytes };
+      guest = undefined;
+      port.postMessage({ t: 'parked', parked } satisfies FromWorker, [bytes.buffer]);
+    } catch (err) {
+      post({ t: 'parked', error: (err as Error).message });
+    }
+    return;
+  }
+  if (!guest) return;
   if (msg.t === 'checkpoint') {
     try {
       const blobs: Uint8Array[] = [];
@@ -155,12 +202,12 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   if (msg.t === 'restore') {
-    const fresh = guest;
+    const target = guest;
     decodeCheckpoint(msg.checkpoint, msg.guestSha256, msg.key)
       .then(({ state, pages, blobs }) => {
-        fresh.loadState(setup.globals, state, pages, blobs);
+        target.loadState(setup.globals, state, pages, blobs);
         // A fork must not repeat its parent's random numbers.
-        if (msg.fresh) fresh.run('__import__("random").seed()');
+        if (msg.fresh) target.run('__import__("random").seed()');
         post({ t: 'restored' });
       })
       .catch((err: Error) => {

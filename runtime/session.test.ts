@@ -367,9 +367,9 @@ describe('a closed session\'s thread serves the next session', () => {
       const r = await b.run('import os, sys\n("secret" in globals(), "mymod" in sys.modules, os.listdir("."), "." in sys.path)');
       expect(r.value).toBe('(False, False, [], False)');
       expect((await b.run('6 * 7')).value).toBe('42');
+      const worker = (b as unknown as { handle: { worker: { listenerCount(e: string): number } } }).handle.worker;
       await b.close();
       // Recycled again and again, the thread gains no listeners.
-      const worker = (b as unknown as { handle: { worker: { listenerCount(e: string): number } } }).handle.worker;
       const exits = worker.listenerCount('exit');
       for (let i = 0; i < 12; i++) await (await g.createSession()).close();
       expect(worker.listenerCount('exit')).toBe(exits);

@@ -1,6 +1,11 @@
-// A session: one guest in its own worker thread, with the host's handlers, limits and
+// A session: one guest, run on a worker thread, with the host's handlers, limits and
 // workspace. Cells run one at a time; tool calls run on this thread's event loop while
 // the guest waits (session-protocol.ts).
+//
+// Between cells a session parks (Guest `park`, on by default): its worker hands the guest
+// back (the memory is shared, so nothing is copied) and serves other sessions; the next
+// cell takes a free worker, instantiates the module on that memory and goes on. A thread
+// is for running a cell; an idle session is its memory.
 
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { builtin } from './builtins.js';
@@ -9,7 +14,7 @@ import { CheckpointError } from './checkpoint.js';
 import type { Guest } from './guest.js';
 import type { CellError } from './instance.js';
 import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from './check.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ToWorker, type WorkerSetup, SpinWatch, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, SpinWatch, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
 // `any`: each handler takes its own tool's argument type (see tools.d.ts)
@@ -190,15 +195,54 @@ const SPIN_CHAIN_MS = 2;
 /** `{"done":[...]}` from finished calls' texts. */
 const doneReply = (finished: string[]) => `{"done":[${finished.join(',')}]}`;
 
+/**
+ * Posts `msg` and resolves with the worker's reply of type `t`; rejects if the worker ends
+ * first. The worker keeps the process alive until it answers (workers are unref'd: an
+ * idle session must not), then not, unless `keep()` says a cell now needs it.
+ */
+function ask<T extends FromWorker['t']>(worker: Worker, msg: ToWorker, t: T, keep: () => boolean): Promise<Extract<FromWorker, { t: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.t !== t) return;
+      done();
+      resolve(m as Extract<FromWorker, { t: T }>);
+    };
+    const onExit = () => {
+      done();
+      reject(new Error('the worker ended'));
+    };
+    const done = () => {
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      if (!keep()) worker.unref();
+    };
+    worker.on('message', onMessage);
+    worker.once('exit', onExit);
+    worker.ref();
+    worker.postMessage(msg);
+  });
+}
+
 export class Session {
   private closed: string | undefined;
   private cell: Cell | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The worker serving the session; undefined while it is parked. */
+  private handle: WorkerHandle | undefined;
+  /** The guest, while the session is parked: held here, on no thread. */
+  private parked: ParkedGuest | undefined;
+  /** A park or an attach under way: what a cell, a checkpoint and close wait for first. */
+  private moving: Promise<void> | undefined;
+  private parkTimer: NodeJS.Immediate | undefined;
+  /** Work between cells that needs the worker (a checkpoint): no parking meanwhile. */
+  private busy = 0;
   /** Seq of the last request taken from the worker (session-protocol.ts). */
   private lastSeq = 0;
   private readonly requestWatch = new SpinWatch(0.05);
   /** Made once: it runs after every reply. */
-  private readonly requested = () => Atomics.load(this.handle.ctl, Ctl.REQ_SEQ) !== this.lastSeq;
+  private readonly requested = () => Atomics.load(this.handle!.ctl, Ctl.REQ_SEQ) !== this.lastSeq;
+  /** A cell runs (its worker keeps the process alive). */
+  private readonly running = () => this.cell !== undefined;
   private readonly listeners = {
     message: (m: FromWorker) => this.onMessage(m),
     error: (err: Error) => this.end(`the session's worker failed: ${err.message}`),
@@ -206,7 +250,7 @@ export class Session {
   };
   /** @internal use Guest.createSession */
   constructor(
-    private readonly handle: WorkerHandle,
+    handle: WorkerHandle,
     private readonly tools: ToolTable,
     private readonly handlers: Handlers,
     /** Complete: Guest.createSession fills in the defaults. */
@@ -216,12 +260,97 @@ export class Session {
     /** The guest it came from and the options it was made with: what checkpoint() and fork() need. */
     private readonly owner?: Guest,
     private readonly options: SessionOptions = {},
+    /** What its worker was configured with: given again to each worker it continues on. */
+    private readonly config?: WorkerConfig,
   ) {
+    this.bind(handle);
+    this.parkSoon();
+  }
+
+  /** Serves the session from this worker from now on. */
+  private bind(handle: WorkerHandle): void {
+    this.handle = handle;
     // A recycled worker has served sessions before: its last request is not ours.
     this.lastSeq = Atomics.load(handle.ctl, Ctl.REQ_SEQ);
     handle.worker.on('message', this.listeners.message);
     handle.worker.on('error', this.listeners.error);
     handle.worker.on('exit', this.listeners.exit);
+  }
+
+  private unbind(): WorkerHandle {
+    const handle = this.handle!;
+    handle.worker.off('message', this.listeners.message);
+    handle.worker.off('error', this.listeners.error);
+    handle.worker.off('exit', this.listeners.exit);
+    this.handle = undefined;
+    return handle;
+  }
+
+  /** Sessions of a parking guest, with the workspace in memory (a host folder keeps its thread: host descriptors). */
+  private get parkable(): boolean {
+    return this.owner?.parks === true && this.config !== undefined && this.options.workspace === undefined;
+  }
+
+  /**
+   * Parks the session once this turn of the event loop is over, if it is still idle then:
+   * `await run(); run()` starts the next cell before that, on the same worker.
+   */
+  private parkSoon(): void {
+    if (!this.parkable || this.closed) return;
+    if (this.parkTimer) clearImmediate(this.parkTimer);
+    this.parkTimer = setImmediate(() => {
+      this.parkTimer = undefined;
+      if (this.cell || this.busy || this.closed || !this.handle || this.moving) return;
+      this.moving = this.park().finally(() => (this.moving = undefined));
+    });
+    this.parkTimer.unref();
+  }
+
+  private async park(): Promise<void> {
+    const handle = this.handle!;
+    let reply: Extract<FromWorker, { t: 'parked' }>;
+    try {
+      reply = await ask(handle.worker, { t: 'park' }, 'parked', this.running);
+    } catch {
+      return; // the worker ended: its 'exit' listener has ended the session
+    }
+    if (!reply.parked) return; // not parked (the worker says why): the session stays where it is
+    this.parked = reply.parked;
+    this.owner!.recycle(this.unbind());
+  }
+
+  /** Continues a parked session on a free worker. */
+  private async attach(): Promise<void> {
+    const handle = await this.owner!.takeWorker();
+    let reply: Extract<FromWorker, { t: 'configured' }>;
+    try {
+      reply = await ask(handle.worker, { t: 'attach', parked: this.parked!, config: this.config! }, 'configured', this.running);
+    } catch (err) {
+      throw new SessionClosedError(`the session could not continue: ${(err as Error).message}`);
+    }
+    if (reply.error) {
+      // The guest could not be taken up again: the session ends, the worker serves others.
+      this.owner!.recycle(handle);
+      this.parked = undefined;
+      this.closed ??= `the session could not continue: ${reply.error}`;
+      throw new SessionClosedError(this.closed);
+    }
+    this.parked = undefined;
+    this.bind(handle);
+  }
+
+  /** Waits out a park or an attach under way, then attaches the session if it is parked. */
+  private async attached(): Promise<WorkerHandle> {
+    if (this.parkTimer) clearImmediate(this.parkTimer);
+    this.parkTimer = undefined;
+    while (this.moving) await this.moving.catch(() => {});
+    if (this.closed) throw new SessionClosedError(this.closed);
+    if (!this.handle) {
+      this.moving = this.attach().finally(() => (this.moving = undefined));
+      await this.moving;
+    }
+    if (this.closed) throw new SessionClosedError(this.closed);
+    return this.handle!;
   }
 
   /** Runs one cell; cells of a session run one after another, in call order. */
@@ -257,20 +386,17 @@ export class Session {
     if (this.cell) throw new SessionBusyError('a cell is running: checkpoint between cells (await its run() first)');
     if (!this.owner) throw new Error('this session was not made by a Guest: it cannot be checkpointed');
     const context = this.owner.checkpointContext();
-    const done = new Promise<Uint8Array>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.t !== 'checkpointed') return;
-        this.handle.worker.off('message', onMessage);
-        if (m.bytes) resolve(m.bytes);
-        else reject(new CheckpointError(`cannot checkpoint the session: ${m.error}`));
-      };
-      this.handle.worker.on('message', onMessage);
-    });
-    this.handle.worker.ref(); // until the worker answers
-    this.post({ t: 'checkpoint', ...context });
-    return done.finally(() => {
-      if (!this.cell) this.handle.worker.unref();
-    });
+    this.busy++;
+    try {
+      const handle = await this.attached();
+      if (this.cell) throw new SessionBusyError('a cell is running: checkpoint between cells (await its run() first)');
+      const reply = await ask(handle.worker, { t: 'checkpoint', ...context }, 'checkpointed', this.running).catch((err: Error) => ({ t: 'checkpointed' as const, error: err.message, bytes: undefined }));
+      if (!reply.bytes) throw new CheckpointError(`cannot checkpoint the session: ${reply.error}`);
+      return reply.bytes;
+    } finally {
+      this.busy--;
+      this.parkSoon();
+    }
   }
 
   /**
@@ -287,13 +413,15 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = 'the session is closed';
+    if (this.parkTimer) clearImmediate(this.parkTimer);
+    while (this.moving) await this.moving.catch(() => {});
+    // Parked: the guest is only its memory, freed with this object.
+    this.parked = undefined;
+    if (!this.handle) return;
     // A session that ended well, with its workspace in memory, hands its thread back to its
     // guest for the next session; one with a host folder (host descriptors) ends it.
     if (this.owner && this.options.workspace === undefined && !this.cell) {
-      this.handle.worker.off('message', this.listeners.message);
-      this.handle.worker.off('error', this.listeners.error);
-      this.handle.worker.off('exit', this.listeners.exit);
-      this.owner.recycle(this.handle);
+      this.owner.recycle(this.unbind());
       return;
     }
     await this.handle.worker.terminate();
@@ -303,13 +431,18 @@ export class Session {
     return this.closed !== undefined;
   }
 
-  private runNow(code: string, options: RunOptions): Promise<RunResult> {
-    if (this.closed) return Promise.reject(new SessionClosedError(this.closed));
+  private async runNow(code: string, options: RunOptions): Promise<RunResult> {
+    if (this.closed) throw new SessionClosedError(this.closed);
+    const handle = await this.attached();
+    if (options.signal?.aborted) {
+      this.parkSoon();
+      return { ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } };
+    }
     return new Promise<RunResult>((resolve) => {
       const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [], listening: false, chainStart: 0 };
       this.cell = cell;
-      Atomics.store(this.handle.ctl, Ctl.INTERRUPT, 0);
-      this.handle.worker.ref(); // a running cell keeps the process alive
+      Atomics.store(handle.ctl, Ctl.INTERRUPT, 0);
+      handle.worker.ref(); // a running cell keeps the process alive
       cell.timers.push(setTimeout(() => this.stop(cell, 'timeout'), this.limits.timeoutMs));
       if (options.signal) {
         const onAbort = () => this.stop(cell, 'cancelled');
@@ -324,7 +457,7 @@ export class Session {
   /** Parks until the worker publishes a request after the last one taken (Atomics.waitAsync: no polling). */
   private listen(cell: Cell): void {
     if (cell.listening || this.cell !== cell) return;
-    const wait = Atomics.waitAsync(this.handle.ctl, Ctl.REQ_SEQ, this.lastSeq);
+    const wait = Atomics.waitAsync(this.handle!.ctl, Ctl.REQ_SEQ, this.lastSeq);
     if (!wait.async) return this.takeRequest(cell);
     cell.listening = true;
     void wait.value.then(() => {
@@ -336,12 +469,12 @@ export class Session {
 
   private takeRequest(cell: Cell): void {
     if (this.cell !== cell) return; // woken at the end of its cell
-    const seq = Atomics.load(this.handle.ctl, Ctl.REQ_SEQ);
+    const seq = Atomics.load(this.handle!.ctl, Ctl.REQ_SEQ);
     if (seq !== this.lastSeq) {
       this.lastSeq = seq;
       cell.waiting = { kind: 'call', seq };
-      const length = Atomics.load(this.handle.ctl, Ctl.REQ_LEN);
-      const text = length >= 0 ? decoder.decode(this.handle.request.subarray(0, length)) : takePortMessage(this.handle.port, seq, builtin('node:worker_threads').receiveMessageOnPort);
+      const length = Atomics.load(this.handle!.ctl, Ctl.REQ_LEN);
+      const text = length >= 0 ? decoder.decode(this.handle!.request.subarray(0, length)) : takePortMessage(this.handle!.port, seq, builtin('node:worker_threads').receiveMessageOnPort);
       try {
         if (text === undefined) this.reply(seq, badRequestReply('the request did not arrive'));
         else this.onRequest(cell, seq, text);
@@ -365,7 +498,7 @@ export class Session {
   }
 
   private post(m: ToWorker): void {
-    this.handle.worker.postMessage(m);
+    this.handle!.worker.postMessage(m);
   }
 
   /**
@@ -381,7 +514,7 @@ export class Session {
       setTimeout(() => {
         const why = kind === 'timeout' ? 'after its time limit' : 'after it was cancelled';
         this.end(`the cell did not stop within ${this.limits.graceMs} ms ${why} (stuck in a long C call, or catching the interrupt?); the session was ended`);
-        void this.handle.worker.terminate();
+        void this.handle!.worker.terminate();
       }, this.limits.graceMs),
     );
     const w = cell.waiting;
@@ -389,8 +522,8 @@ export class Session {
     else if (w?.kind === 'wait') this.reply(w.seq, this.stoppedWait(cell));
     else {
       // Running Python: the guest polls this slot; the notify wakes a time.sleep.
-      Atomics.store(this.handle.ctl, Ctl.INTERRUPT, kind === 'timeout' ? 1 : 2);
-      Atomics.notify(this.handle.ctl, Ctl.INTERRUPT);
+      Atomics.store(this.handle!.ctl, Ctl.INTERRUPT, kind === 'timeout' ? 1 : 2);
+      Atomics.notify(this.handle!.ctl, Ctl.INTERRUPT);
     }
   }
 
@@ -415,7 +548,7 @@ export class Session {
     if (cell.waiting.timer) clearTimeout(cell.waiting.timer);
     const kind = cell.waiting.kind;
     cell.waiting = undefined;
-    const { ctl, reply, port } = this.handle;
+    const { ctl, reply, port } = this.handle!;
     // A UTF-16 string of n units is at most 3n UTF-8 bytes: small ones go in the buffer.
     const { read, written } = text.length * 3 <= reply.length ? encoder.encodeInto(text, reply) : { read: -1, written: 0 };
     if (read === text.length) {
@@ -436,9 +569,10 @@ export class Session {
     cell.cleanup?.();
     if (cell.waiting?.timer) clearTimeout(cell.waiting.timer);
     this.cell = undefined;
-    Atomics.notify(this.handle.ctl, Ctl.REQ_SEQ); // releases the cell's parked listener
-    this.handle.worker.unref();
+    Atomics.notify(this.handle!.ctl, Ctl.REQ_SEQ); // releases the cell's parked listener
+    this.handle!.worker.unref();
     cell.resolve({ ...result, stdout: cell.stdout.join(''), stderr: cell.stderr.join(''), toolCalls: cell.toolCalls });
+    this.parkSoon();
   }
 
   private end(reason: string): void {
@@ -463,7 +597,7 @@ export class Session {
         return;
       case 'crash':
         this.end(`the guest stopped: ${m.message}`);
-        void this.handle.worker.terminate();
+        void this.handle!.worker.terminate();
         return;
       default:
         return;

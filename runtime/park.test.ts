@@ -1,0 +1,143 @@
+// Parking (session.ts): between cells a session gives its worker back and is only its
+// memory; the next cell continues it on whichever worker is free. These tests interleave
+// sessions on fewer threads than sessions, so every cell after the first is a continuation
+// on another instance, and check that nothing of a session is lost or leaks to another.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testGuestDir } from '../test-setup/session.js';
+import { type Guest, loadGuest } from './guest.js';
+import type { Session } from './session.js';
+
+let guest: Guest;
+const open: Session[] = [];
+
+beforeAll(async () => {
+  guest = await loadGuest(await testGuestDir(), { warm: 0 });
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  await guest.close();
+});
+
+async function session(): Promise<Session> {
+  const s = await guest.createSession({ handlers: {} });
+  open.push(s);
+  return s;
+}
+
+/** Past the turn in which a session parks. */
+const parked = () => new Promise((r) => setTimeout(r, 20));
+const threadOf = (s: Session) => (s as unknown as { handle?: { worker: { threadId: number } } }).handle?.worker.threadId;
+
+describe('a parked session', () => {
+  it('gives its thread back: sessions run one after another share a thread', async () => {
+    const threads = new Set<number>();
+    const sessions: Session[] = [];
+    for (let i = 0; i < 6; i++) {
+      const s = await session();
+      await s.run(`n = ${i}`);
+      threads.add(threadOf(s)!); // still attached right after its cell
+      sessions.push(s);
+      await parked();
+      expect(threadOf(s)).toBeUndefined(); // parked: no thread
+    }
+    // warm 0: one thread started for the first session, then handed from session to session.
+    expect(threads.size).toBe(1);
+    const values = await Promise.all(sessions.map((s) => s.run('n')));
+    expect(values.map((r) => r.value)).toEqual(['0', '1', '2', '3', '4', '5']);
+  });
+
+  it('keeps everything across parks, interleaved with another session on the same thread', async () => {
+    const a = await session();
+    const b = await session();
+    const first = await a.run(
+      [
+        'import asyncio, os, sys',
+        'secret = [i * i for i in range(100_000)]', // memory grown past the snapshot's
+        'f = open("log.txt", "w")',
+        'f.write("one ")', // buffered in Python, not yet written
+        'os.mkdir("pkg")',
+        'open("pkg/mine.py", "w").write("V = 7")',
+        'sys.path.insert(0, "pkg")',
+        'import mine',
+        'results = []',
+        'async def later():',
+        '    await asyncio.sleep(0)',
+        '    results.append("task ran")',
+        'loop = asyncio.new_event_loop()',
+        'task = loop.create_task(later())', // pending across cells
+      ].join('\n'),
+    );
+    expect(first.error).toBeUndefined();
+    expect((await b.run('1')).ok).toBe(true);
+    await b.run('secret = "b"\nopen("log.txt", "w").write("b\'s")');
+    await parked();
+    await b.run('secret += "!"');
+    await parked();
+    const r = await a.run('f.write("two")\nf.close()\nloop.run_until_complete(task)\n(len(secret), secret[-1], open("log.txt").read(), mine.V, results, sorted(os.listdir(".")))');
+    expect(r.error).toBeUndefined();
+    expect(r.value).toBe(`(100000, ${99_999 ** 2}, 'one two', 7, ['task ran'], ['log.txt', 'pkg'])`);
+    expect((await b.run('(secret, open("log.txt").read())')).value).toBe(`('b!', "b's")`);
+  });
+
+  it('keeps open descriptors: a file read half-way goes on from where it was', async () => {
+    const s = await session();
+    await s.run('open("lines.txt", "w").write("".join(f"{i}\\n" for i in range(5000)))\nr = open("lines.txt")\nfirst = [r.readline() for _ in range(10)]');
+    await parked();
+    await (await session()).run('1'); // another session takes the thread in between
+    await parked();
+    const next = await s.run('r.readline().strip(), len(r.read().splitlines())');
+    expect(next.value).toBe("('10', 4989)");
+  });
+
+  it('runs a cell that times out and one that is cancelled, and goes on after both', async () => {
+    const s = await guest.createSession({ limits: { timeoutMs: 300 } });
+    open.push(s);
+    await s.run('x = 1');
+    await parked();
+    const slow = await s.run('while True: pass');
+    expect(slow.error?.type).toBe('TimeoutError');
+    await parked();
+    const controller = new AbortController();
+    const cancelled = s.run('import time\ntime.sleep(20)', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect((await cancelled).error?.type).toBe('KeyboardInterrupt');
+    await parked();
+    expect((await s.run('x + 1')).value).toBe('2');
+  });
+
+  it('checkpoints and forks from parked', async () => {
+    const s = await session();
+    await s.run('state = {"k": [1, 2, 3]}\nopen("w.txt", "w").write("kept")');
+    await parked();
+    const copy = await s.fork();
+    open.push(copy);
+    expect((await copy.run('state["k"].append(4)\n(state, open("w.txt").read())')).value).toBe("({'k': [1, 2, 3, 4]}, 'kept')");
+    expect((await s.run('state')).value).toBe("{'k': [1, 2, 3]}");
+  });
+
+  it('closes without a thread, and its memory goes with it', async () => {
+    const s = await guest.createSession();
+    await s.run('big = bytearray(50 << 20)');
+    await parked();
+    await s.close();
+    await expect(s.run('1')).rejects.toThrow(/closed/);
+  });
+});
+
+describe('park: false', () => {
+  it('keeps one thread per session for its life', async () => {
+    const g = await loadGuest(await testGuestDir(), { warm: 0, park: false });
+    try {
+      const a = await g.createSession();
+      await a.run('x = 1');
+      const thread = threadOf(a);
+      await parked();
+      expect(threadOf(a)).toBe(thread);
+      expect((await a.run('x')).value).toBe('1');
+      await a.close();
+    } finally {
+      await g.close();
+    }
+  });
+});
