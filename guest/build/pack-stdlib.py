@@ -6,6 +6,12 @@ A DATA_ROOT holds packages with resource files (the tzdata step's output): its .
 compiled like the rest, its other files are stored as they are.
 Sources are dropped (the guest never recompiles the stdlib) and .pyc files are
 hash-based and unchecked, so no timestamp enters the archive: same inputs, same bytes.
+
+Every session carries the snapshot's heap, so the stdlib's code is made smaller (what the
+guest imports at snapshot time is in every session's memory):
+- no column positions (`-X no_debug_ranges`; the script re-runs itself with it): they
+  only place a traceback's ^^^ markers under a source line, and the archive has no
+  sources; cells, compiled in the guest, keep theirs.
 """
 
 import importlib.util
@@ -81,6 +87,8 @@ def collect(root: str, prefix: str = "", resources: bool = False):
 
 
 def main() -> None:
+    if not sys._xoptions.get("no_debug_ranges"):
+        os.execv(sys.executable, [sys.executable, "-X", "no_debug_ranges", *sys.argv])
     build_dir, guest_python_dir, out_zip = sys.argv[1:4]
     data_roots = sys.argv[4:]
     build_lib = open(os.path.join(build_dir, "pybuilddir.txt")).read().strip()
