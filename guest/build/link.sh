@@ -9,10 +9,10 @@ makevar() { make -s --no-print-directory -f Makefile -f - "print-$1" <<<'print-%
 $WASI_CC -O2 -g0 -I. -IInclude -c "$SHIM" -o "$OUT/tic_shim.o"
 # No crt1 and no _initialize: tic_init runs the constructors itself (see tic_shim.c).
 # --wrap: the shim decides where randomness, time and (while snapshotting) file metadata
-# come from, and caps the heap.
+# come from, caps the heap, and zeroes what is freed while snapshotting.
 # shellcheck disable=SC2046
 $WASI_CC -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
-  -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=sbrk \
+  -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=sbrk -Wl,--wrap=free \
   -Wl,--wrap=__wasi_fd_filestat_get -Wl,--wrap=__wasi_path_filestat_get \
   -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 \
   -o "$OUT/core.wasm" "$OUT/tic_shim.o" libpython3.11.a \

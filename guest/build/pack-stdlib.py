@@ -6,8 +6,18 @@ A DATA_ROOT holds packages with resource files (the tzdata step's output): its .
 compiled like the rest, its other files are stored as they are.
 Sources are dropped (the guest never recompiles the stdlib) and .pyc files are
 hash-based and unchecked, so no timestamp enters the archive: same inputs, same bytes.
+
+Every session carries the snapshot's heap, so the stdlib's code is made smaller (what the
+guest imports at snapshot time is in every session's memory):
+- no column positions (`-X no_debug_ranges`; the script re-runs itself with it): they
+  only place a traceback's ^^^ markers under a source line, and the archive has no
+  sources; cells, compiled in the guest, keep theirs;
+- no docstrings in the stdlib (the guest's own `_tic` keeps them): `__doc__` of stdlib
+  functions, classes and modules is None and `help()` shows only signatures. Unlike -OO,
+  asserts stay and `sys.flags.optimize` is 0.
 """
 
+import ast
 import importlib.util
 import json
 import os
@@ -58,11 +68,29 @@ def sysconfigdata_source(source: bytes) -> bytes:
             + pprint.pformat(variables) + "\n").encode()
 
 
-def pyc_bytes(path: str, rel: str) -> bytes:
+def without_docstrings(tree: ast.Module) -> ast.Module:
+    """The tree without the docstring of its module, classes and functions (a body left
+    empty gets a `pass`); line numbers of the rest are unchanged."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                body.pop(0)
+                if not body:
+                    body.append(ast.copy_location(ast.Pass(), first))
+    return tree
+
+
+def pyc_bytes(path: str, rel: str, keep_docs: bool) -> bytes:
     source = open(path, "rb").read()
     if rel.startswith("_sysconfigdata"):
         source = sysconfigdata_source(source)
-    code = compile(source, f"{ARCHIVE_ROOT}/{rel}", "exec", dont_inherit=True, optimize=0)
+    filename = f"{ARCHIVE_ROOT}/{rel}"
+    tree = ast.parse(source, filename)
+    if not keep_docs:
+        tree = without_docstrings(tree)
+    code = compile(tree, filename, "exec", dont_inherit=True, optimize=0)
     source_hash = importlib.util.source_hash(source)
     from importlib._bootstrap_external import _code_to_hash_pyc
     return bytes(_code_to_hash_pyc(code, source_hash, checked=False))
@@ -81,6 +109,8 @@ def collect(root: str, prefix: str = "", resources: bool = False):
 
 
 def main() -> None:
+    if not sys._xoptions.get("no_debug_ranges"):
+        os.execv(sys.executable, [sys.executable, "-X", "no_debug_ranges", *sys.argv])
     build_dir, guest_python_dir, out_zip = sys.argv[1:4]
     data_roots = sys.argv[4:]
     build_lib = open(os.path.join(build_dir, "pybuilddir.txt")).read().strip()
@@ -90,8 +120,10 @@ def main() -> None:
     # sysconfig data generated for the wasm32-wasi target
     for full, rel in collect(os.path.join(build_dir, build_lib)):
         files[rel] = full
+    own = set()
     for full, rel in collect(guest_python_dir):
         files[rel] = full
+        own.add(rel)
     for root in data_roots:
         for full, rel in collect(root, resources=True):
             files[rel] = full
@@ -104,7 +136,7 @@ def main() -> None:
             info = zipfile.ZipInfo(rel[:-3] + ".pyc" if is_py else rel, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o444 << 16
-            zf.writestr(info, pyc_bytes(files[rel], rel) if is_py else open(files[rel], "rb").read())
+            zf.writestr(info, pyc_bytes(files[rel], rel, keep_docs=rel in own) if is_py else open(files[rel], "rb").read())
     os.replace(tmp, out_zip)
     modules = sum(1 for rel in files if rel.endswith(".py"))
     print(json.dumps({"modules": modules, "sourceBytes": source_bytes,

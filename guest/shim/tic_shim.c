@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <wasi/api.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TIC_EXPORT(name) __attribute__((export_name(name)))
 #define TIC_IMPORT(name) __attribute__((import_module("tic"), import_name(name)))
@@ -151,6 +152,20 @@ void *__wrap_sbrk(intptr_t increment) {
         return (void *)-1;
     }
     return __real_sbrk(increment);
+}
+
+/* ---- while snapshotting, freed memory is zeroed ----
+ * The writer leaves all-zero pages out of the image. Memory freed during the init (the
+ * .pyc bytes read while importing, compiler scratch) would otherwise stay there as
+ * garbage that every session carries; zeroed, a page holding only free chunks (dlmalloc's
+ * few header words aside) costs nothing. Measured: 45 pages (180 kB) fewer. Reallocs
+ * that move free inside dlmalloc, unzeroed; wrapping realloc too saved nothing more. */
+extern void __real_free(void *ptr);
+extern size_t malloc_usable_size(void *ptr);
+
+void __wrap_free(void *ptr) {
+    if (snapshotting && ptr) memset(ptr, 0, malloc_usable_size(ptr));
+    __real_free(ptr);
 }
 
 TIC_EXPORT("tic_set_memory_limit") void tic_set_memory_limit(uint32_t bytes) { memory_limit = bytes; }

@@ -37,7 +37,6 @@ NUL "tic:check=MODE" NUL (a NUL byte cannot begin Python source, so no cell has 
 
 import ast
 import builtins
-import difflib
 import json
 import re
 import sys
@@ -837,6 +836,8 @@ _FORMATS: dict = dict(_CODE_FORMATS)
 
 
 def _nearest(word, candidates, n=3):
+    import difflib  # only for a refused name: not preloaded, the snapshot is smaller without it
+
     near = difflib.get_close_matches(word, candidates, n=n, cutoff=0.6)
     if not near:
         lower = {c.lower(): c for c in candidates}
