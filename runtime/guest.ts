@@ -8,7 +8,8 @@ import { GuestLoadError, readBuildDir } from './load.js';
 import { packageRoot } from './package-root.js';
 import { CheckpointError, checkCheckpointHeader, initialMemory } from './checkpoint.js';
 import type { FromWorker, ParkingSetup, ToWorker, WorkerConfig } from './session-protocol.js';
-import { nonZeroRuns, parkableModule } from './split-image.js';
+import { loadParkable } from './split-image.js';
+import { cacheRoot } from './cache-dir.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, readyOf, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
@@ -233,14 +234,14 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
   const b = readBuildDir(dir);
   const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
   for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
-  // Its mutable globals exported, so that a checkpoint can read and restore them. One
-  // synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower on a
-  // busy machine than blocking this thread for the whole file once (compileGuest does the same).
-  const { wasm, globals } = instrumentGlobals(readFileSync(b.wasmPath));
-  // Sessions that park need the memory imported and shared (split-image.ts); the module is
-  // then also a third of the bytes to compile.
-  const parkable = options.park === false ? undefined : parkableModule(wasm);
-  const parking: ParkingSetup | undefined = parkable && { image: shared(parkable.image), runs: nonZeroRuns(parkable.image), pages: parkable.pages };
+  // Its mutable globals exported, so that a checkpoint (and a park) can read and restore
+  // them. Parking needs the memory imported and shared (split-image.ts), made once per
+  // guest file and cached; the module to compile is then also a third of the bytes.
+  const parkable = options.park === false ? undefined : loadParkable(b.wasmPath, cacheRoot());
+  // One synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower
+  // on a busy machine than blocking this thread for the whole file once.
+  const { wasm, globals } = parkable ? { wasm: parkable.code, globals: parkable.globals } : instrumentGlobals(readFileSync(b.wasmPath));
+  const parking = parkable?.parking;
   // The first warm worker starts now, without the module: its thread boots (25-35 ms)
   // while this one compiles, and instantiates as soon as the module is posted to it.
   const warm = options.warm ?? 1;
@@ -248,7 +249,7 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
   tuneV8ForGuest();
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile((parkable?.code ?? wasm) as Uint8Array<ArrayBuffer>);
+    module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
   } catch (err) {
     await early?.worker.terminate();
     throw err;

@@ -8,13 +8,20 @@
 // segments would have made. `tic run`: compiled 22.9 -> 9.2 ms, instantiated (with the
 // read) 9.9 -> 9.1 ms, medians of 14 interleaved runs.
 //
-// The cache keeps one entry per guest.wasm path, named after the file's identity (device,
-// inode, size, mtime): a rewritten guest.wasm gets a new entry, which replaces the old. Only the plain case is split: one memory defined
-// by the module, active segments in it at `i32.const` offsets, and no datacount section
-// (so no memory.init or data.drop can name a segment). Anything else is compiled whole.
+// A session that parks between cells (session.ts) needs a third form, also cached: the
+// module without data whose memory is imported and shared, the memory image, and which of
+// its pages are non-zero (loadParkable).
+//
+// The cache keeps one entry per guest.wasm path and form, named after the file's identity
+// (device, inode, size, mtime): a rewritten guest.wasm gets a new entry, which replaces the
+// old. Only the plain case is split: one memory defined by the module, active segments in
+// it at `i32.const` offsets, and no datacount section (so no memory.init or data.drop can
+// name a segment). Anything else is compiled whole.
 
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
+import type { ParkingSetup } from './session-protocol.js';
 import { Reader, SectionId, Writer, findSection, initialMemoryImage, readMemories, readSections, setSection, writeModule } from './snapshot/wasm-binary.js';
 
 /** Bumped when the files' format changes. */
@@ -32,29 +39,56 @@ export interface SplitGuest {
  * module is not the plain case or the cache cannot be written (then compile it whole).
  */
 export function splitGuest(wasmPath: string, cacheDir: string): SplitGuest | undefined {
+  const dir = cachedEntry(wasmPath, cacheDir, FORMAT, ['code.wasm', 'memory.bin'], (wasm) => {
+    const parts = splitModule(wasm);
+    return parts && { 'code.wasm': parts.code, 'memory.bin': parts.memory };
+  });
+  return dir === undefined ? undefined : { codePath: join(dir, 'code.wasm'), memoryPath: join(dir, 'memory.bin') };
+}
+
+/**
+ * The files of one derivation of `wasmPath` (`format`) in their cache entry, made by
+ * `make` if missing: the entry's folder, or undefined when `make` declines or the cache
+ * cannot be written. Entries are named after the file's identity (device, inode, size,
+ * mtime): a rewritten file gets a new entry, which replaces the old.
+ */
+function cachedEntry(wasmPath: string, cacheDir: string, format: string, names: string[], make: (wasm: Uint8Array) => Record<string, Uint8Array> | undefined): string | undefined {
   const st = statSync(wasmPath);
-  const parent = join(cacheDir, 'split', `${FORMAT}-${fnv1a(resolve(wasmPath))}`);
+  const parent = join(cacheDir, 'split', `${format}-${fnv1a(resolve(wasmPath))}`);
   const identity = `${st.dev}-${st.ino}-${st.size}-${Math.round(st.mtimeMs * 1000)}`;
   const dir = join(parent, identity);
-  const out = { codePath: join(dir, 'code.wasm'), memoryPath: join(dir, 'memory.bin') };
-  if (existsSync(out.codePath) && existsSync(out.memoryPath)) return out;
-  const parts = splitModule(readFileSync(wasmPath));
-  if (!parts) return undefined;
+  if (names.every((n) => existsSync(join(dir, n)))) return dir;
+  const files = make(readFileSync(wasmPath));
+  if (!files) return undefined;
   try {
     mkdirSync(dir, { recursive: true });
+    writeFileSync(join(parent, 'source'), resolve(wasmPath));
     // Each file appears whole or not at all (another process may be making the same entry).
     const tmp = `.${process.pid}-${Date.now()}.tmp`;
-    writeFileSync(out.memoryPath + tmp, parts.memory);
-    renameSync(out.memoryPath + tmp, out.memoryPath);
-    writeFileSync(out.codePath + tmp, parts.code);
-    renameSync(out.codePath + tmp, out.codePath);
+    for (const n of names) {
+      writeFileSync(join(dir, n) + tmp, files[n]!);
+      renameSync(join(dir, n) + tmp, join(dir, n));
+    }
   } catch {
     return undefined;
   }
   // The entries of earlier versions of this file go (a process that found one a moment ago
   // and has yet to read it fails to start rather than run the wrong memory).
-  for (const old of readdirSync(parent)) if (old !== identity) rmSync(join(parent, old), { recursive: true, force: true });
-  return out;
+  for (const old of readdirSync(parent)) if (old !== identity && old !== 'source') rmSync(join(parent, old), { recursive: true, force: true });
+  pruneOrphans(join(cacheDir, 'split'));
+  return dir;
+}
+
+/** Drops the entries of guest files that are gone (builds into temporary folders, say): each costs its memory image. */
+function pruneOrphans(root: string): void {
+  for (const name of readdirSync(root)) {
+    try {
+      const source = readFileSync(join(root, name, 'source'), 'utf8');
+      if (!existsSync(source)) rmSync(join(root, name), { recursive: true, force: true });
+    } catch {
+      /* an entry from before `source` was written, or one being made: left */
+    }
+  }
 }
 
 /** A short name for a path (FNV-1a, 32 bits): two paths that share one only evict each other's entry. */
@@ -75,19 +109,7 @@ export function splitModule(wasm: Uint8Array): { code: Uint8Array; memory: Uint8
 
 /** Reads the memory image into a fresh instance's memory, which must be exactly its size. */
 export function loadMemoryImage(memory: WebAssembly.Memory, path: string): void {
-  const view = new Uint8Array(memory.buffer);
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size !== view.length) throw new Error(`the memory image ${path} has ${size} bytes, the guest's memory ${view.length}`);
-    for (let at = 0; at < size; ) {
-      const n = readSync(fd, view, at, size - at, at);
-      if (n === 0) throw new Error(`the memory image ${path} ended early`);
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  readInto(path, new Uint8Array(memory.buffer));
 }
 
 /** Largest memory a parked session's guest may grow to, in 64 KiB pages (4 GiB, wasm32's all). */
@@ -136,10 +158,11 @@ export const IMAGE_PAGE = 4096;
 export function nonZeroRuns(image: Uint8Array): number[] {
   const runs: number[] = [];
   const pages = Math.ceil(image.length / IMAGE_PAGE);
-  const words = image.byteOffset % 8 === 0 && image.length % 8 === 0 ? new BigUint64Array(image.buffer, image.byteOffset, image.length / 8) : undefined;
+  // By 32-bit words where aligned (an image of whole wasm pages is), else by bytes.
+  const words = image.byteOffset % 4 === 0 && image.length % 4 === 0 ? new Int32Array(image.buffer, image.byteOffset, image.length / 4) : undefined;
   const zero = (p: number): boolean => {
     if (words) {
-      for (let i = (p * IMAGE_PAGE) / 8, end = Math.min(words.length, ((p + 1) * IMAGE_PAGE) / 8); i < end; i++) if (words[i] !== 0n) return false;
+      for (let i = (p * IMAGE_PAGE) / 4, end = Math.min(words.length, ((p + 1) * IMAGE_PAGE) / 4); i < end; i++) if (words[i] !== 0) return false;
       return true;
     }
     for (let i = p * IMAGE_PAGE, end = Math.min(image.length, i + IMAGE_PAGE); i < end; i++) if (image[i] !== 0) return false;
@@ -151,4 +174,65 @@ export function nonZeroRuns(image: Uint8Array): number[] {
     else runs.push(p, p + 1);
   }
   return runs;
+}
+
+/** A parkable guest as loadGuest uses it: the module to compile, the memory every session starts from, and how to read both. */
+export interface LoadedParkable {
+  code: Uint8Array;
+  /** Mutable globals exported by instrumentGlobals: what a checkpoint and a park read. */
+  globals: GlobalSlot[];
+  parking: ParkingSetup;
+}
+
+const PARK_FORMAT = 'park1';
+
+/**
+ * `wasmPath` made parkable (its globals exported, its memory imported and shared), from
+ * the cache under `cacheDir` when there (made there otherwise: read, parsed and scanned
+ * once per guest file, not on every loadGuest); undefined when the module is not the
+ * plain case. Without a cache folder, or one that cannot be written, it is made in memory.
+ */
+export function loadParkable(wasmPath: string, cacheDir: string | undefined): LoadedParkable | undefined {
+  const make = (wasm: Uint8Array): Record<string, Uint8Array> | undefined => {
+    const { wasm: instrumented, globals } = instrumentGlobals(wasm);
+    const p = parkableModule(instrumented);
+    if (!p) return undefined;
+    const meta = { globals, runs: nonZeroRuns(p.image), pages: p.pages };
+    return { 'code.wasm': p.code, 'memory.bin': p.image, 'meta.json': new TextEncoder().encode(JSON.stringify(meta)) };
+  };
+  let files: Record<string, Uint8Array> | undefined;
+  let dir: string | undefined;
+  try {
+    dir = cacheDir === undefined ? undefined : cachedEntry(wasmPath, cacheDir, PARK_FORMAT, ['code.wasm', 'memory.bin', 'meta.json'], make);
+  } catch {
+    dir = undefined;
+  }
+  if (!dir) {
+    files = make(readFileSync(wasmPath));
+    if (!files) return undefined;
+  }
+  const read = (n: string) => files?.[n] ?? readFileSync(join(dir!, n));
+  const meta = JSON.parse(new TextDecoder().decode(read('meta.json'))) as { globals: GlobalSlot[]; runs: number[]; pages: ParkingSetup['pages'] };
+  // The memory image goes straight into memory every worker reads without a copy.
+  const image = new SharedArrayBuffer(meta.pages.initial * 65536);
+  const view = new Uint8Array(image);
+  if (files) view.set(files['memory.bin']!);
+  else readInto(join(dir!, 'memory.bin'), view);
+  return { code: read('code.wasm'), globals: meta.globals, parking: { image, runs: meta.runs, pages: meta.pages } };
+}
+
+/** Reads the file at `path`, which must be exactly `view`'s size, into `view`. */
+function readInto(path: string, view: Uint8Array): void {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== view.length) throw new Error(`the memory image ${path} has ${size} bytes, the guest's memory ${view.length}`);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, view, at, size - at, at);
+      if (n === 0) throw new Error(`the memory image ${path} ended early`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -9,9 +9,9 @@
 
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { builtin } from '../../runtime/builtins.js';
+import { cacheRoot } from '../../runtime/cache-dir.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { SNAPSHOT_WRITER, initializeAndSnapshot } from '../../runtime/snapshot/initialize.js';
 import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources, sha256File } from './debian.js';
@@ -82,11 +82,7 @@ export interface BuildGuestOptions {
   snapshotter?: Snapshotter;
 }
 
-export function cacheRoot(): string {
-  if (process.env.TIC_CACHE_DIR) return resolve(process.env.TIC_CACHE_DIR);
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'tooliscode');
-}
+export { cacheRoot };
 
 function hash(...parts: (string | Uint8Array)[]): string {
   const h = builtin('node:crypto').createHash('sha256');
