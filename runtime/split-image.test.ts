@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGuest } from '../guest/build/index.js';
 import { initialMemory } from './checkpoint.js';
 import { GuestInstance, compileGuest, lazyFileBytes } from './instance.js';
-import { splitGuest, splitModule } from './split-image.js';
+import { IMAGE_PAGE, loadParkable, splitGuest, splitModule } from './split-image.js';
 import { SectionId, readSections } from './snapshot/wasm-binary.js';
 
 describe('a snapshot split into its code and its memory image', () => {
@@ -28,7 +28,7 @@ describe('a snapshot split into its code and its memory image', () => {
       expect(r).toMatchObject({ ok: true, stdout: '[3, 11]\n', value: '42' });
     }
     expect(readdirSync(join(cache, 'split'))).toHaveLength(1);
-    expect(readdirSync(join(cache, 'split', readdirSync(join(cache, 'split'))[0]!))).toHaveLength(1);
+    expect(readdirSync(join(cache, 'split', readdirSync(join(cache, 'split'))[0]!)).filter((n) => n !== 'source')).toHaveLength(1);
     rmSync(cache, { recursive: true, force: true });
   });
 
@@ -56,7 +56,44 @@ describe('a snapshot split into its code and its memory image', () => {
     const second = splitGuest(file, join(dir, 'cache'))!;
     expect(readFileSync(second.memoryPath)[0]).toBe(2);
     const [entry] = readdirSync(join(dir, 'cache', 'split'));
-    expect(readdirSync(join(dir, 'cache', 'split', entry!))).toHaveLength(1);
+    expect(readdirSync(join(dir, 'cache', 'split', entry!)).filter((n) => n !== 'source')).toHaveLength(1);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('drops the entries of guest files that are gone when it makes a new one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-split-'));
+    const wasm = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 7]);
+    writeFileSync(join(dir, 'a.wasm'), wasm);
+    writeFileSync(join(dir, 'b.wasm'), wasm);
+    splitGuest(join(dir, 'a.wasm'), join(dir, 'cache'));
+    expect(readdirSync(join(dir, 'cache', 'split'))).toHaveLength(1);
+    rmSync(join(dir, 'a.wasm')); // a build in a temporary folder, deleted
+    splitGuest(join(dir, 'b.wasm'), join(dir, 'cache'));
+    const left = readdirSync(join(dir, 'cache', 'split'));
+    expect(left).toHaveLength(1);
+    expect(readFileSync(join(dir, 'cache', 'split', left[0]!, 'source'), 'utf8')).toBe(join(dir, 'b.wasm'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('a parkable guest', () => {
+  it('imports its memory, shared; starts from the snapshot memory image, whose non-zero pages it lists; made once per file', async () => {
+    const base = await buildGuest({ log: () => {} });
+    const cache = mkdtempSync(join(tmpdir(), 'tic-park-'));
+    const whole = initialMemory(readFileSync(base.snapshotWasm));
+    for (const cacheDir of [cache, cache, undefined]) {
+      const p = loadParkable(base.snapshotWasm, cacheDir)!;
+      const imports = WebAssembly.Module.imports(await WebAssembly.compile(p.code as Uint8Array<ArrayBuffer>));
+      expect(imports.filter((i) => i.kind === 'memory')).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+      expect(Buffer.from(new Uint8Array(p.parking.image)).equals(Buffer.from(whole))).toBe(true);
+      // The runs cover every non-zero page, and only those.
+      const image = new Uint8Array(p.parking.image);
+      const inRun = new Set<number>();
+      for (let i = 0; i < p.parking.runs.length; i += 2) for (let q = p.parking.runs[i]!; q < p.parking.runs[i + 1]!; q++) inRun.add(q);
+      for (let q = 0; q < image.length / IMAGE_PAGE; q++) expect(inRun.has(q)).toBe(image.subarray(q * IMAGE_PAGE, (q + 1) * IMAGE_PAGE).some((b) => b !== 0));
+      expect(p.globals.length).toBeGreaterThan(0);
+    }
+    expect(readdirSync(join(cache, 'split'))).toHaveLength(1); // made once, read the second time
+    rmSync(cache, { recursive: true, force: true });
   });
 });
