@@ -236,6 +236,8 @@ export class Session {
   private parkTimer: NodeJS.Immediate | undefined;
   /** Work between cells that needs the worker (a checkpoint): no parking meanwhile. */
   private busy = 0;
+  /** A cell waiting for its parked session to be attached; interrupt() then cancels it before it starts. */
+  private starting: { interrupted: boolean } | undefined;
   /** Seq of the last request taken from the worker (session-protocol.ts). */
   private lastSeq = 0;
   private readonly requestWatch = new SpinWatch(0.05);
@@ -326,7 +328,10 @@ export class Session {
     try {
       reply = await ask(handle.worker, { t: 'attach', parked: this.parked!, config: this.config! }, 'configured', this.running);
     } catch (err) {
-      throw new SessionClosedError(`the session could not continue: ${(err as Error).message}`);
+      // The worker died taking the guest up: the session ends rather than try another.
+      this.parked = undefined;
+      this.closed ??= `the session could not continue: ${(err as Error).message}`;
+      throw new SessionClosedError(this.closed);
     }
     if (reply.error) {
       // The guest could not be taken up again: the session ends, the worker serves others.
@@ -372,6 +377,7 @@ export class Session {
   interrupt(): void {
     const cell = this.cell;
     if (cell) this.stop(cell, 'cancelled');
+    else if (this.starting) this.starting.interrupted = true; // taking a worker: the cell never runs
   }
 
   /**
@@ -433,8 +439,14 @@ export class Session {
 
   private async runNow(code: string, options: RunOptions): Promise<RunResult> {
     if (this.closed) throw new SessionClosedError(this.closed);
-    const handle = await this.attached();
-    if (options.signal?.aborted) {
+    const starting = (this.starting = { interrupted: false });
+    let handle: WorkerHandle;
+    try {
+      handle = await this.attached();
+    } finally {
+      this.starting = undefined;
+    }
+    if (options.signal?.aborted || starting.interrupted) {
       this.parkSoon();
       return { ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } };
     }
