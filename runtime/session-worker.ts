@@ -84,8 +84,8 @@ let guest: GuestInstance | undefined;
  * the main thread's collections alone do not free it. Measured: 300 sessions made, run,
  * checkpointed and closed grew RSS by 237 MB without this, by 31-45 MB with it. A full GC
  * right after each park cost a checkpoint or restore beside it 3-5 ms on 2 cores (restore
- * 12.5 -> 17-18 ms p50): it waits
- * for 200 ms without another guest let go, or for 8 of them (about 80 MB of memory).
+ * 12.5 -> 17-18 ms p50), so it waits for 200 ms without another guest let go, or for 8 of
+ * them (about 80 MB of memory).
  */
 let dropped = 0;
 let gcTimer: NodeJS.Timeout | undefined;
