@@ -2,6 +2,9 @@
 // memory; the next cell continues it on whichever worker is free. These tests interleave
 // sessions on fewer threads than sessions, so every cell after the first is a continuation
 // on another instance, and check that nothing of a session is lost or leaks to another.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGuestDir } from '../test-setup/session.js';
 import { type Guest, loadGuest } from './guest.js';
@@ -114,6 +117,39 @@ describe('a parked session', () => {
     open.push(copy);
     expect((await copy.run('state["k"].append(4)\n(state, open("w.txt").read())')).value).toBe("({'k': [1, 2, 3, 4]}, 'kept')");
     expect((await s.run('state')).value).toBe("{'k': [1, 2, 3]}");
+  });
+
+  it('runs a cell asked for while it parks after the park, with nothing lost (50 times)', async () => {
+    const s = await session();
+    await s.run('x = 0\nlog = open("log.txt", "a")');
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setImmediate(r)); // the park starts in this turn; the cell is asked for while it runs
+      const r = await s.run('x += 1\nlog.write("+")\nlog.flush()\nx');
+      expect(r.value).toBe(String(i + 1));
+    }
+    expect((await s.run('len(open("log.txt").read())')).value).toBe('50');
+  });
+
+  it('keeps its limits on every worker it continues on', async () => {
+    const s = await guest.createSession({ limits: { memoryMb: 64, maxOutputBytes: 100 } });
+    open.push(s);
+    await s.run('x = 1');
+    await parked();
+    const big = await s.run('b = bytearray(100 << 20)');
+    expect(big.error?.type).toBe('MemoryError');
+    await parked();
+    const out = await s.run('print("y" * 1000)');
+    expect(out.stdout).toContain('[tooliscode: output truncated after 100 bytes]');
+    expect((await s.run('x')).value).toBe('1');
+  });
+
+  it('keeps its thread when its workspace is a host folder (host descriptors)', async () => {
+    const s = await guest.createSession({ workspace: mkdtempSync(join(tmpdir(), 'tic-park-ws-')) });
+    open.push(s);
+    await s.run('open("a", "w").write("x")');
+    const thread = threadOf(s);
+    await parked();
+    expect(threadOf(s)).toBe(thread);
   });
 
   it('closes without a thread, and its memory goes with it', async () => {
