@@ -16,7 +16,7 @@ import { contextSizes } from './context-size.js';
 import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl, montySpecifier } from './monty.js';
 import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
-import { type Stats, benchGuestDir, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
+import { type Stats, benchGuestDir, cellAfterIdle, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
 import { type StartupResult, startup, startupMarkdown } from './startup.js';
 import { type Interpreter, montyInterpreter, nativeInterpreter, pyodideInterpreter, ticInterpreter, workloads, workloadsMarkdown } from './workloads.js';
@@ -158,9 +158,11 @@ async function throughput(dir: string) {
     log(`   RSS with ${n} idle session(s)`);
     return rssPerSession(dir, n);
   });
+  log('   a cell after 20 ms idle, parked and not, 30 rounds');
+  const afterIdle = await cellAfterIdle(dir);
   const pyodideRss = pyodideRssPerInterpreter();
   const montyRss = monty ? montyRssPerRepl() : undefined;
-  return { cellsPerSecond, cpu, five, rss, pyodideRss, montyRss };
+  return { cellsPerSecond, cpu, five, rss, afterIdle, pyodideRss, montyRss };
 }
 
 /** RSS added per Pyodide interpreter (from its snapshot), measured in a fresh process. */
@@ -273,6 +275,8 @@ async function main(): Promise<void> {
     ...tp.rss.map((r) => `| ${r.count} | ${f(r.perSessionMb)} MB | ${f(r.totalMb, 0)} MB |`),
     '',
     `Pyodide, per interpreter started from its snapshot: ${f(tp.pyodideRss)} MB.${tp.montyRss !== undefined ? ` Monty, per idle \`MontyRepl\` that ran one cell (100 of them): ${f(tp.montyRss, 2)} MB.` : ''} Target: idle session <= 12 MB.`,
+    '',
+    `An idle session is parked: its memory, without a thread (README, "How a session works"). What that costs the next cell, \`x += 1\` after 20 ms idle, 30 rounds interleaved: ${f(tp.afterIdle.parked.median, 2)} ms p50 (p90 ${f(tp.afterIdle.parked.p90, 2)}) parked, ${f(tp.afterIdle.kept.median, 2)} ms p50 (p90 ${f(tp.afterIdle.kept.p90, 2)}) with \`park: false\`.`,
     '',
     '## 5. Context size',
     '',

@@ -129,6 +129,36 @@ export async function threadPingPong(rounds = 5000): Promise<Stats> {
   return stats(samples);
 }
 
+/**
+ * Milliseconds to a small cell's result after its session sat idle 20 ms: parked (the
+ * default: the cell first takes a worker and instantiates the module on the session's
+ * memory) and with `park: false` (the session kept its thread), rounds interleaved.
+ */
+export async function cellAfterIdle(dir: string, rounds = 30): Promise<{ parked: Stats; kept: Stats }> {
+  const variants = await Promise.all(
+    [true, false].map(async (park) => {
+      const guest = await loadGuest(dir, { warm: 1, park });
+      const session = await guest.createSession({ handlers });
+      await session.run('x = 0');
+      return { guest, session, ms: [] as number[] };
+    }),
+  );
+  for (let i = 0; i < rounds; i++) {
+    for (const v of variants) {
+      await new Promise((r) => setTimeout(r, 20));
+      const t = performance.now();
+      const r = await v.session.run('x += 1');
+      if (!r.ok) throw new Error(r.error!.traceback);
+      v.ms.push(performance.now() - t);
+    }
+  }
+  for (const v of variants) {
+    await v.session.close();
+    await v.guest.close();
+  }
+  return { parked: stats(variants[0]!.ms), kept: stats(variants[1]!.ms) };
+}
+
 /** RSS added per idle session (each has run one cell), measured in a fresh process. */
 export function rssPerSession(dir: string, count: number): { count: number; perSessionMb: number; totalMb: number } {
   const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--rss-child', dir, String(count)], { encoding: 'utf8' });
