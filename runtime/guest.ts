@@ -36,6 +36,9 @@ export interface LoadOptions {
   park?: boolean;
 }
 
+/** How long a worker past `warm` + 1 may stay idle in the pool before it is ended. */
+const IDLE_WORKER_MS = 5_000;
+
 /** The worker's answer to a configure or restore: resolves, or rejects with `fail(its error)`. */
 function answer(handle: WorkerHandle, t: 'configured' | 'restored', fail: (error: string) => Error): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -112,17 +115,38 @@ export class Guest {
   }
 
   /**
-   * @internal A closed session's worker: reset to a fresh guest and kept for the next
-   * session, up to one more than `warm`; past that, ended.
+   * @internal A worker a session let go of (it closed, or parked): reset to a fresh guest
+   * and kept for the next session or cell. Workers past `warm` + 1 that stay idle for
+   * IDLE_WORKER_MS are ended: parked sessions that run cells at the same time need as
+   * many threads, and a burst that comes back soon finds them (a new worker costs 25-35 ms
+   * before its first cell) instead of starting and ending threads cell after cell.
    */
   recycle(handle: WorkerHandle): void {
-    if (this.closing || this.pool.length > this.warm) {
+    if (this.closing) {
       void handle.worker.terminate();
       return;
     }
     handle.ready = readyOf(handle.worker);
     handle.worker.postMessage({ t: 'reset' } satisfies ToWorker);
     this.pool.push(handle);
+    this.idleSince.set(handle, performance.now());
+    if (this.pool.length > this.warm + 1) this.trimLater();
+  }
+
+  private readonly idleSince = new WeakMap<WorkerHandle, number>();
+  private trimTimer: NodeJS.Timeout | undefined;
+
+  /** Ends the idle workers past `warm` + 1 once they have been idle IDLE_WORKER_MS. */
+  private trimLater(): void {
+    if (this.trimTimer) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
+      const now = performance.now();
+      // The pool is taken from its front: the workers at its back were used last.
+      while (this.pool.length > this.warm + 1 && now - (this.idleSince.get(this.pool[0]!) ?? 0) >= IDLE_WORKER_MS) void this.pool.shift()!.worker.terminate();
+      if (this.pool.length > this.warm + 1) this.trimLater();
+    }, IDLE_WORKER_MS);
+    this.trimTimer.unref();
   }
 
   /** @internal whether sessions of this guest can give their thread back between cells. */
@@ -224,6 +248,7 @@ export class Guest {
   /** Stops the warm workers; sessions already made go on until closed. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.trimTimer) clearTimeout(this.trimTimer);
     const idle = this.pool.splice(0);
     await Promise.all(idle.map((h) => h.worker.terminate()));
   }

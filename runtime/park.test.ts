@@ -152,6 +152,22 @@ describe('a parked session', () => {
     expect(threadOf(s)).toBe(thread);
   });
 
+  it('keeps the threads of a burst a while: the next burst of cells runs on them', async () => {
+    const g = await loadGuest(await testGuestDir(), { warm: 0 }); // an empty pool: every thread is this test's
+    try {
+      const sessions = await Promise.all([0, 1, 2, 3].map(() => g.createSession()));
+      const burst = () => Promise.all(sessions.map(async (s) => (await s.run('1'), threadOf(s)!)));
+      await parked();
+      const first = new Set(await burst());
+      expect(first.size).toBe(4); // four cells at once: four threads
+      await parked();
+      const second = await burst();
+      expect(second.every((t) => first.has(t))).toBe(true);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('closes without a thread, and its memory goes with it', async () => {
     const s = await guest.createSession();
     await s.run('big = bytearray(50 << 20)');
