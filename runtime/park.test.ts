@@ -152,6 +152,19 @@ describe('a parked session', () => {
     expect(threadOf(s)).toBe(thread);
   });
 
+  it('keeps its thread while its in-memory workspace holds more than 1 MiB (moving it would copy it), and parks again below', async () => {
+    const s = await session();
+    await s.run('open("big.bin", "wb").write(b"x" * (2 << 20))');
+    const thread = threadOf(s);
+    await parked();
+    expect(threadOf(s)).toBe(thread);
+    expect((await s.run('import os\nos.path.getsize("big.bin")')).value).toBe(String(2 << 20));
+    await s.run('os.remove("big.bin")');
+    await parked();
+    expect(threadOf(s)).toBeUndefined();
+    expect((await s.run('os.listdir(".")')).value).toBe('[]');
+  });
+
   it('keeps the threads of a burst a while: the next burst of cells runs on them', async () => {
     const g = await loadGuest(await testGuestDir(), { warm: 0 }); // an empty pool: every thread is this test's
     try {
