@@ -31,7 +31,7 @@ export interface LoadOptions {
    * guest's memory and a little state (about 11 MB), not a thread as well (another 7 MB);
    * the next cell takes a free worker and continues there (under a millisecond). False
    * keeps one thread per session for its whole life. Sessions with a host-folder workspace
-   * always keep theirs.
+   * always keep theirs, and so does one while its in-memory workspace holds over 1 MiB.
    */
   park?: boolean;
 }
