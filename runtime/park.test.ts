@@ -190,6 +190,25 @@ describe('a parked session', () => {
   });
 });
 
+describe('workers collecting their garbage', () => {
+  it('all at once, on several threads, end no worker and no session (the gc flag is process-wide)', async () => {
+    const g = await loadGuest(await testGuestDir(), { warm: 0 });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const sessions = await Promise.all([0, 1, 2, 3, 4, 5].map(() => g.createSession()));
+        await Promise.all(sessions.map((s) => s.run('x = [0] * 100_000')));
+        await Promise.all(sessions.map((s) => s.close())); // six workers let their guests go together
+        await new Promise((r) => setTimeout(r, 350)); // past the 200 ms after which each collects
+      }
+      const s = await g.createSession();
+      expect((await s.run('6 * 7')).value).toBe('42');
+      await s.close();
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('park: false', () => {
   it('keeps one thread per session for its life', async () => {
     const g = await loadGuest(await testGuestDir(), { warm: 0, park: false });

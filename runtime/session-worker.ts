@@ -105,15 +105,19 @@ function fullGc(): void {
   gcTimer = undefined;
   if (!gcFunction) {
     // `gc` is only made for contexts created while the flag is set: one context, made once,
-    // and the flag (process-wide) is unset again so no other context gets it.
+    // and the flag (process-wide) is unset again so no other context gets it. Another
+    // worker doing the same at the same moment can unset it between the two steps here:
+    // then there is no `gc` this time (undefined, never a throw) and the next call tries again.
     setFlagsFromString('--expose-gc');
     try {
-      gcFunction = runInNewContext('gc') as () => void;
+      gcFunction = runInNewContext('typeof gc === "function" ? gc : undefined') as (() => void) | undefined;
+    } catch {
+      gcFunction = undefined;
     } finally {
       setFlagsFromString('--no-expose-gc');
     }
   }
-  gcFunction();
+  gcFunction?.();
 }
 
 /** The compiled guest: in workerData, or the first message when this worker started during the compile. */
