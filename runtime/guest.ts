@@ -7,11 +7,11 @@ import type { Manifest } from '../compiler/build.js';
 import { GuestLoadError, readBuildDir } from './load.js';
 import { packageRoot } from './package-root.js';
 import { CheckpointError, checkCheckpointHeader, initialMemory } from './checkpoint.js';
-import type { FromWorker, ParkingSetup, ToWorker, WorkerConfig } from './session-protocol.js';
+import type { ParkingSetup, ToWorker, WorkerConfig } from './session-protocol.js';
 import { loadParkable } from './split-image.js';
 import { cacheRoot } from './cache-dir.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
-import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, readyOf, spawnWorker } from './session.js';
+import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, readyOf, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
 import { tuneV8ForGuest } from './v8-tuning.js';
 
@@ -39,17 +39,15 @@ export interface LoadOptions {
 /** How long a worker past `warm` + 1 may stay idle in the pool before it is ended. */
 const IDLE_WORKER_MS = 5_000;
 
-/** The worker's answer to a configure or restore: resolves, or rejects with `fail(its error)`. */
-function answer(handle: WorkerHandle, t: 'configured' | 'restored', fail: (error: string) => Error): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onMessage = (m: FromWorker) => {
-      if (m.t !== t) return;
-      handle.worker.off('message', onMessage);
-      if (m.error) reject(fail(m.error));
-      else resolve();
-    };
-    handle.worker.on('message', onMessage);
-  });
+/**
+ * Posts a configure or restore to the worker and waits for its answer (session.ts `ask`);
+ * an error in it, or the worker ending first, ends the worker and rejects with `fail(why)`.
+ */
+async function request(handle: WorkerHandle, msg: ToWorker, t: 'configured' | 'restored', fail: (error: string) => Error): Promise<void> {
+  const reply = await ask(handle.worker, msg, t, () => false).catch((err: Error) => ({ error: err.message }));
+  if (reply.error === undefined) return;
+  await handle.worker.terminate();
+  throw fail(reply.error);
 }
 
 /** Bytes every worker of the process reads without copying. */
@@ -175,7 +173,7 @@ export class Guest {
     // The pool is refilled once this session is ready: a worker starting beside it would
     // take the core it needs (a new worker costs tens of ms of CPU).
     const { handle, limits, config } = await this.configuredWorker(options).finally(() => this.refillSoon());
-    return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions, config);
+    return this.session(handle, limits, config, options);
   }
 
   /**
@@ -191,19 +189,13 @@ export class Guest {
       this.refillSoon();
       throw err;
     });
-    const restored = answer(handle, 'restored', (e) => new CheckpointError(`cannot restore the checkpoint: ${e}`));
-    handle.worker.ref(); // until the worker answers
     // Decoded (signature, then every field) on the session's thread, not this one.
-    handle.worker.postMessage({ t: 'restore', checkpoint, guestSha256: this.guestSha256, ...(this.checkpointKey !== undefined ? { key: this.checkpointKey } : {}), fresh: options.fresh ?? false } satisfies ToWorker);
-    try {
-      await restored;
-    } catch (err) {
-      await handle.worker.terminate();
-      throw err;
-    } finally {
-      handle.worker.unref();
-      this.refillSoon();
-    }
+    const restore: ToWorker = { t: 'restore', checkpoint, guestSha256: this.guestSha256, ...(this.checkpointKey !== undefined ? { key: this.checkpointKey } : {}), fresh: options.fresh ?? false };
+    await request(handle, restore, 'restored', (e) => new CheckpointError(`cannot restore the checkpoint: ${e}`)).finally(() => this.refillSoon());
+    return this.session(handle, limits, config, options);
+  }
+
+  private session(handle: WorkerHandle, limits: Required<Limits>, config: WorkerConfig, options: SessionOptions<object>): Session {
     return new Session(handle, this.tools, (options.handlers ?? {}) as Handlers, limits, options.outputSchema, options.check, this, options as SessionOptions, config);
   }
 
@@ -222,7 +214,6 @@ export class Guest {
     const handle = this.pool.shift() ?? this.spawn();
     await handle.ready;
     const limits: Required<Limits> = { ...DEFAULT_LIMITS, ...options.limits };
-    const configured = answer(handle, 'configured', (e) => new GuestLoadError(`cannot start the session: ${e}`));
     const config: WorkerConfig = {
       memoryLimitBytes: Math.round(limits.memoryMb * 1024 * 1024),
       maxOutputBytes: limits.maxOutputBytes,
@@ -230,13 +221,7 @@ export class Guest {
       maxCallBytes: limits.maxCallBytes,
       ...(options.workspace !== undefined ? { workspaceDir: options.workspace } : {}),
     };
-    handle.worker.postMessage({ t: 'configure', config } satisfies ToWorker);
-    try {
-      await configured;
-    } catch (err) {
-      await handle.worker.terminate();
-      throw err;
-    }
+    await request(handle, { t: 'configure', config }, 'configured', (e) => new GuestLoadError(`cannot start the session: ${e}`));
     return { handle, limits, config };
   }
 

@@ -22,8 +22,8 @@ afterAll(async () => {
   await guest.close();
 });
 
-async function session(): Promise<Session> {
-  const s = await guest.createSession({ handlers: {} });
+async function session(options: Parameters<Guest['createSession']>[0] = {}): Promise<Session> {
+  const s = await guest.createSession(options);
   open.push(s);
   return s;
 }
@@ -94,8 +94,7 @@ describe('a parked session', () => {
   });
 
   it('runs a cell that times out and one that is cancelled, and goes on after both', async () => {
-    const s = await guest.createSession({ limits: { timeoutMs: 300 } });
-    open.push(s);
+    const s = await session({ limits: { timeoutMs: 300 } });
     await s.run('x = 1');
     await parked();
     const slow = await s.run('while True: pass');
@@ -131,8 +130,7 @@ describe('a parked session', () => {
   });
 
   it('keeps its limits on every worker it continues on', async () => {
-    const s = await guest.createSession({ limits: { memoryMb: 64, maxOutputBytes: 100 } });
-    open.push(s);
+    const s = await session({ limits: { memoryMb: 64, maxOutputBytes: 100 } });
     await s.run('x = 1');
     await parked();
     const big = await s.run('b = bytearray(100 << 20)');
@@ -144,8 +142,7 @@ describe('a parked session', () => {
   });
 
   it('keeps its thread when its workspace is a host folder (host descriptors)', async () => {
-    const s = await guest.createSession({ workspace: mkdtempSync(join(tmpdir(), 'tic-park-ws-')) });
-    open.push(s);
+    const s = await session({ workspace: mkdtempSync(join(tmpdir(), 'tic-park-ws-')) });
     await s.run('open("a", "w").write("x")');
     const thread = threadOf(s);
     await parked();

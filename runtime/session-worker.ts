@@ -134,8 +134,10 @@ function newMemory(): WebAssembly.Memory | undefined {
   return memory;
 }
 
+/** The /lib files, read-only views shared by every guest of this thread. */
+const lib = Object.fromEntries(Object.entries(setup.lib).map(([k, v]) => [k, new Uint8Array(v)]));
+
 function instantiate(memory = newMemory()): GuestInstance {
-  const lib = Object.fromEntries(Object.entries(setup.lib).map(([k, v]) => [k, new Uint8Array(v)]));
   return new GuestInstance(
     { module: module!, snapshot: setup.snapshot, lib },
     {
@@ -178,11 +180,12 @@ port.on('message', (msg: ToWorker) => {
   if (msg.t === 'reset') {
     // The session ended well or was parked: this thread serves the next one, from a fresh
     // instance of the snapshot with an empty workspace (no thread to start, no allocator churn).
+    // A parked guest was let go of (and counted) by 'park' already.
+    if (guest) collectSoon();
     guest = undefined;
     quota = { limit: Number.POSITIVE_INFINITY, used: 0 };
     maxCallBytes = Number.POSITIVE_INFINITY;
     start();
-    collectSoon();
     return;
   }
   if (msg.t === 'attach') {

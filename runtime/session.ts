@@ -200,7 +200,7 @@ const doneReply = (finished: string[]) => `{"done":[${finished.join(',')}]}`;
  * first. The worker keeps the process alive until it answers (workers are unref'd: an
  * idle session must not), then not, unless `keep()` says a cell now needs it.
  */
-function ask<T extends FromWorker['t']>(worker: Worker, msg: ToWorker, t: T, keep: () => boolean): Promise<Extract<FromWorker, { t: T }>> {
+export function ask<T extends FromWorker['t']>(worker: Worker, msg: ToWorker, t: T, keep: () => boolean): Promise<Extract<FromWorker, { t: T }>> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: FromWorker) => {
       if (m.t !== t) return;

@@ -22,7 +22,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { join, resolve } from 'node:path';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import type { ParkingSetup } from './session-protocol.js';
-import { Reader, SectionId, Writer, findSection, initialMemoryImage, readMemories, readSections, setSection, writeModule } from './snapshot/wasm-binary.js';
+import { Reader, type Section, SectionId, Writer, findSection, initialMemoryImage, readMemories, readSections, setSection, writeModule } from './snapshot/wasm-binary.js';
 
 /** Bumped when the files' format changes. */
 const FORMAT = 'split1';
@@ -98,13 +98,18 @@ function fnv1a(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The module without its data section and its initial memory; undefined unless the plain case. */
-export function splitModule(wasm: Uint8Array): { code: Uint8Array; memory: Uint8Array } | undefined {
+/** The module's sections and initial memory, if it is the plain case (see the top of this file). */
+function plainCase(wasm: Uint8Array): { sections: Section[]; image: Uint8Array } | undefined {
   const sections = readSections(wasm);
   if (findSection(sections, SectionId.dataCount) || findSection(sections, SectionId.start)) return undefined;
-  const memory = initialMemoryImage(sections);
-  if (!memory) return undefined;
-  return { code: writeModule(sections.filter((s) => s.id !== SectionId.data)), memory };
+  const image = initialMemoryImage(sections);
+  return image && { sections, image };
+}
+
+/** The module without its data section and its initial memory; undefined unless the plain case. */
+export function splitModule(wasm: Uint8Array): { code: Uint8Array; memory: Uint8Array } | undefined {
+  const plain = plainCase(wasm);
+  return plain && { code: writeModule(plain.sections.filter((s) => s.id !== SectionId.data)), memory: plain.image };
 }
 
 /** Reads the memory image into a fresh instance's memory, which must be exactly its size. */
@@ -131,12 +136,12 @@ export interface ParkableGuest {
  * lives and dies with one thread. Undefined unless the plain case (splitModule).
  */
 export function parkableModule(wasm: Uint8Array): ParkableGuest | undefined {
-  const sections = readSections(wasm);
-  if (findSection(sections, SectionId.dataCount) || findSection(sections, SectionId.start)) return undefined;
+  const plain = plainCase(wasm);
+  if (!plain) return undefined;
+  const { sections, image } = plain;
   const memorySection = findSection(sections, SectionId.memory);
   const importSection = findSection(sections, SectionId.import);
-  const image = initialMemoryImage(sections);
-  if (!memorySection || !importSection || !image) return undefined;
+  if (!memorySection || !importSection) return undefined;
   const memories = readMemories(memorySection.payload);
   if (memories.length !== 1) return undefined;
   const initial = memories[0]!.min;
