@@ -159,6 +159,49 @@ export async function cellAfterIdle(dir: string, rounds = 30): Promise<{ parked:
   return { parked: stats(variants[0]!.ms), kept: stats(variants[1]!.ms) };
 }
 
+/**
+ * Sessions calling at once: `k` sessions each run a cell of `total / k` sync calls, all
+ * started together (after a warm-up cell each); microseconds of wall time per call overall.
+ */
+export async function concurrentCalls(dir: string, k: number, total = 40_000): Promise<number> {
+  const guest = await loadGuest(dir, { warm: 0 });
+  const sessions = await Promise.all(Array.from({ length: k }, () => guest.createSession({ handlers })));
+  const cell = (n: number) => `for i in range(${n}):\n    tools.ping(n=i)`;
+  await Promise.all(sessions.map((s) => s.run(cell(200))));
+  const n = Math.round(total / k);
+  const t = performance.now();
+  const results = await Promise.all(sessions.map((s) => s.run(cell(n))));
+  const ms = performance.now() - t;
+  for (const r of results) if (!r.ok) throw new Error(r.error!.traceback);
+  await Promise.all(sessions.map((s) => s.close()));
+  await guest.close();
+  return (ms * 1000) / (n * k);
+}
+
+/**
+ * Microseconds per sync call over the first `calls` of a new process (no warm-up: V8 is still
+ * compiling the guest and this path): what a host that just started sees. Samples of
+ * `processes` processes, pooled.
+ */
+export function firstCalls(dir: string, calls = 2000, processes = 3): Stats {
+  const samples: number[] = [];
+  for (let i = 0; i < processes; i++) {
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--first-calls-child', dir, String(calls)], { encoding: 'utf8' });
+    samples.push(...(JSON.parse(out) as number[]));
+  }
+  return stats(samples);
+}
+
+async function firstCallsChild(dir: string, calls: number): Promise<void> {
+  const guest = await loadGuest(dir);
+  const s = await guest.createSession({ handlers });
+  const r = await s.run(`import time, json\nts = []\nfor i in range(${calls}):\n    t = time.perf_counter_ns()\n    tools.ping(n=i)\n    ts.append(time.perf_counter_ns() - t)\njson.dumps(ts)`);
+  if (!r.ok) throw new Error(r.error!.traceback);
+  process.stdout.write(JSON.stringify((JSON.parse(JSON.parse(r.value!.replace(/^'|'$/g, '"')) as string) as number[]).map((ns) => ns / 1000)));
+  await s.close();
+  await guest.close();
+}
+
 /** RSS added per idle session (each has run one cell), measured in a fresh process. */
 export function rssPerSession(dir: string, count: number): { count: number; perSessionMb: number; totalMb: number } {
   const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--rss-child', dir, String(count)], { encoding: 'utf8' });
@@ -196,6 +239,7 @@ async function rssChild(dir: string, count: number): Promise<void> {
 // child process that rssPerSession measures.
 runIfMain(import.meta.url, async () => {
   if (process.argv[2] === '--rss-child') await rssChild(process.argv[3]!, Number(process.argv[4]));
+  if (process.argv[2] === '--first-calls-child') await firstCallsChild(process.argv[3]!, Number(process.argv[4]));
   // Section 3's round trip alone, in a process of its own: `node build/benchmarks/runtime.js --calls [DIR]`.
   if (process.argv[2] === '--calls') {
     const dir = process.argv[3] ?? (await benchGuestDir());

@@ -135,7 +135,7 @@ describe('the call bridge', () => {
     // turn (spin-then-park); those chains are capped, so the host's own work goes on.
     const s = await session();
     // A watch that always catches the next request (1 s instead of 50 us), as on an idle machine with fast cores.
-    (s as unknown as { requestWatch: SpinWatch }).requestWatch = new SpinWatch(1000);
+    (s as unknown as { requestWatch: SpinWatch }).requestWatch = new SpinWatch(1000, 2000);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     try {
@@ -147,6 +147,34 @@ describe('the call bridge', () => {
       expect((await s.run('n > 0')).value).toBe('True');
     } finally {
       clearInterval(timer);
+    }
+  });
+
+  it('a session closed or parked right after a cell whose last call was not followed by another: nothing is left to fail later', async () => {
+    // After the last reply the main thread watches for a next request that never comes (the
+    // cell computes, then ends); its listener is released when the cell ends and must not
+    // reach for the session's worker, which by then is parked or closed.
+    const errors: unknown[] = [];
+    const onError = (err: unknown) => errors.push(err);
+    process.on('unhandledRejection', onError);
+    process.on('uncaughtException', onError);
+    try {
+      for (let i = 0; i < 12; i++) {
+        const s = await guest.createSession({ handlers: { echo, late } });
+        const r = await s.run('for k in range(3): tools.echo(id=0, p="")\nsum(range(300_000))');
+        expect(r.value).toBe(String((300_000 * 299_999) / 2));
+        if (i % 2) await s.close();
+        else {
+          await new Promise((resolve) => setTimeout(resolve, 20)); // parks
+          expect((await s.run('1 + 1')).value).toBe('2');
+          await s.close();
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(errors).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onError);
+      process.off('uncaughtException', onError);
     }
   });
 
@@ -179,4 +207,61 @@ describe('the call bridge', () => {
     // The sessions still answer, with their state.
     for (const s of sessions) expect((await s.run('payload(5)')).value).toBe(`'${'5'.repeat(5)}'`);
   }, 900_000);
+});
+
+describe('SpinWatch: when a side of the bridge watches for the other', () => {
+  /** A ready() that turns true on its `after`-th look (Infinity: never), counting the looks. */
+  const peer = (after: number) => {
+    const p = { looks: 0, ready: () => ++p.looks >= after };
+    return p;
+  };
+  const now = () => performance.now();
+
+  it('alone in the process: a short wait it did not watch makes it watch the next one (no alternating back-off)', () => {
+    const w = new SpinWatch(0.05, 0.25);
+    // A miss: the peer never answers within the watch; the caller parks and reports 30 us.
+    expect(w.watch(peer(Infinity).ready, now(), true)).toBe(false);
+    w.waited(0.03);
+    // The rule that counted misses skipped this watch; this one watches and catches the peer.
+    const p = peer(50);
+    expect(w.watch(p.ready, now(), true)).toBe(true);
+    expect(p.looks).toBe(50);
+  });
+
+  it('alone in the process: after long waits (a slow handler) it does not watch at all, and resumes once waits are short', () => {
+    const w = new SpinWatch(0.05, 0.25);
+    for (let i = 0; i < 8; i++) w.waited(5);
+    const slow = peer(Infinity);
+    expect(w.watch(slow.ready, now(), true)).toBe(false);
+    expect(slow.looks).toBe(1); // one look, no spinning
+    for (let i = 0; i < 16; i++) w.waited(0.01);
+    const quick = peer(20);
+    expect(w.watch(quick.ready, now(), true)).toBe(true);
+  });
+
+  it('a watch is bounded: it gives up before a peer that answers in 1 s, however long the waits it predicts from', () => {
+    const w = new SpinWatch(0.05, 0.25);
+    for (let i = 0; i < 8; i++) w.waited(0.12); // predicts 0.24 ms: still worth a watch
+    const t = now();
+    const p = peer(Infinity);
+    expect(w.watch(() => p.ready() || now() - t > 1000, t, true)).toBe(false);
+    expect(p.looks).toBeGreaterThan(1); // it did watch
+  });
+
+  it('with other cells running: a miss skips the next 1, 2, 4 ... watches, and a hit resets that', () => {
+    const w = new SpinWatch(0.05, 0.25);
+    const skipped = () => {
+      const p = peer(Infinity);
+      w.watch(p.ready, now(), false);
+      return p.looks === 1;
+    };
+    expect(skipped()).toBe(false); // a watch, missed: backoff 1
+    expect(skipped()).toBe(true);
+    expect(skipped()).toBe(false); // missed again: backoff 2
+    expect([skipped(), skipped()]).toEqual([true, true]);
+    const hit = peer(10);
+    expect(w.watch(hit.ready, now(), false)).toBe(true);
+    expect(hit.looks).toBe(10);
+    expect(skipped()).toBe(false); // after a hit the next one watches again
+  });
 });

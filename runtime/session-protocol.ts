@@ -12,12 +12,13 @@
 //
 //   1. worker: seq = previous seq + 1. The request goes into the request buffer
 //      (REQ_LEN = bytes) or, too big for it, as `{seq, text}` on the bridge port
-//      (REQ_LEN = -1), posted BEFORE step 2 so that it is there when the main thread looks.
-//   2. worker: REQ_SEQ = seq, notify REQ_SEQ; watches REPLY_SEQ for 50 us (SpinWatch), then
+//      (REQ_LEN = -1), posted BEFORE step 2 so that it is there when the main thread looks;
+//      REQ_THINK = microseconds since the last reply.
+//   2. worker: REQ_SEQ = seq, notify REQ_SEQ; watches REPLY_SEQ a moment (SpinWatch), then
 //      loops `Atomics.wait(REPLY_SEQ, seen)` until REPLY_SEQ == seq. Any other wake-up
 //      (spurious, an old reply) waits again.
 //   3. main: parked in `Atomics.waitAsync(REQ_SEQ, lastSeq)` (one at a time), or, right
-//      after replying to a call, watching REQ_SEQ for 50 us; when REQ_SEQ != lastSeq it
+//      after replying to a call, watching REQ_SEQ a moment; when REQ_SEQ != lastSeq it
 //      takes request REQ_SEQ once (lastSeq = it), reads REQ_LEN and the buffer, or takes
 //      `{seq, text}` messages from the port until the one with this seq. Requests taken by
 //      watching run in microtasks; after 2 ms of them the next waits for the event loop.
@@ -49,7 +50,12 @@ export const Ctl = {
   REQ_LEN: 3,
   /** Bytes of the reply in the reply buffer; -1: it came on the port. */
   REPLY_LEN: 4,
-  SIZE: 5,
+  /**
+   * Microseconds the guest ran between its last reply and this request (-1: none before it):
+   * how soon after a reply the main thread can expect the next request (SpinWatch).
+   */
+  REQ_THINK: 5,
+  SIZE: 6,
 } as const;
 
 /** Bytes of each shared buffer (request and reply) of a session (allocated lazily by the OS). */
@@ -71,6 +77,8 @@ export interface WorkerSetup {
   /** /lib files, shared read-only by every worker of the process. */
   lib: Record<string, SharedArrayBuffer>;
   ctl: SharedArrayBuffer;
+  /** One Int32 shared by every worker of the process: how many cells run now (written by the main thread; SpinWatch's `solo`). */
+  running: SharedArrayBuffer;
   request: SharedArrayBuffer;
   reply: SharedArrayBuffer;
   /** The worker's end of the bridge port (big requests out, big replies in). */
@@ -144,33 +152,69 @@ export type FromWorker =
   | { t: 'parked'; parked?: ParkedGuest; error?: string };
 
 /**
- * Spin-then-park for one side of the bridge: after sending, watch the other side's slot a
- * few microseconds before parking, since a quick peer answers sooner than a parked thread
- * can be woken (two futex wake-ups, and on the main thread an event-loop turn). A watch
- * that misses costs its microseconds of CPU, so each miss skips the next 1, 2, 4 ... 16
- * watches (a loaded machine or a slow handler stops the spinning); a hit resets that.
+ * Spin-then-park for one side of the bridge: after sending, watch the other side's slot
+ * before parking, since a quick peer answers sooner than a parked thread can be woken (a
+ * futex round trip, and on the main thread an event-loop turn).
+ *
+ * While one cell runs in the process, how long to watch is predicted from the waits seen
+ * lately, every wait counted, watched or not (the caller reports one that outlasted its
+ * watch with `waited`): twice their smoothed length, within [minMs, maxMs], and no watch
+ * when they run longer than half of maxMs (a slow handler, Python working between calls).
+ * Counting misses instead does not work for one busy session: the two sides depend on each
+ * other, a side that stops watching answers through its slower path, which makes the other
+ * side's watch miss in turn, and two back-offs can keep missing in alternation for as long
+ * as the calls go on (seen: 30 us per call where 8 is the norm, and 45 us over the first
+ * 2,000 calls of a process).
+ *
+ * With several cells running, the threads compete for the cores, and the older rule serves
+ * them better (measured with 2, 4 and 20 sessions calling at once): watch minMs, and after a
+ * miss skip the next 1, 2, 4 ... 16 watches; a hit resets that.
  */
 export class SpinWatch {
+  /** Smoothed wait, ms (an exponential moving average, each wait capped at 4 x maxMs). */
+  private typical: number;
+  private readonly cap: number;
   private skip = 0;
   private backoff = 0;
-  constructor(private readonly ms: number) {}
+  constructor(
+    private readonly minMs: number,
+    private readonly maxMs: number,
+  ) {
+    this.typical = minMs;
+    this.cap = 4 * maxMs;
+  }
 
-  /** Watches until `ready()` is true (true) or the time is up or this watch is skipped (false). */
-  watch(ready: () => boolean): boolean {
-    if (this.skip > 0) {
+  /**
+   * Watches until `ready()` is true (true) or the time is up or the watch is not worth it
+   * (false: the caller parks, then reports the whole wait with `waited`). `since`: when the
+   * wait began (performance.now()); `solo`: this is the only cell running in the process.
+   */
+  watch(ready: () => boolean, since: number, solo: boolean): boolean {
+    let budget: number;
+    if (solo) budget = this.typical > this.maxMs / 2 ? 0 : Math.min(this.maxMs, Math.max(this.minMs, 2 * this.typical));
+    else if (this.skip > 0) {
       this.skip--;
-      return false;
-    }
-    const until = performance.now() + this.ms;
-    while (!ready()) {
-      if (performance.now() > until) {
-        this.backoff = Math.min(16, this.backoff * 2 || 1);
-        this.skip = this.backoff;
-        return false;
+      budget = 0;
+    } else budget = this.minMs;
+    const until = since + budget;
+    for (;;) {
+      if (ready()) {
+        this.waited(performance.now() - since);
+        if (budget > 0) this.backoff = 0;
+        return true;
       }
+      if (performance.now() > until) break;
     }
-    this.backoff = 0;
-    return true;
+    if (budget > 0 && !solo) {
+      this.backoff = Math.min(16, this.backoff * 2 || 1);
+      this.skip = this.backoff;
+    }
+    return false;
+  }
+
+  /** A wait (ms) that the watch did not see end. */
+  waited(ms: number): void {
+    this.typical += (Math.min(ms, this.cap) - this.typical) / 4;
   }
 }
 

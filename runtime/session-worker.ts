@@ -26,10 +26,14 @@ const replyBuffer = new Uint8Array(setup.reply);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 let seq = 0;
-/** A call watches for its reply 50 us before it parks (session-protocol.ts). */
-const replyWatch = new SpinWatch(0.05);
+/** A call watches for its reply 50-250 us before it parks (session-protocol.ts). */
+const replyWatch = new SpinWatch(0.05, 0.25);
+/** How many cells the process runs now (WorkerSetup.running). */
+const runningCells = new Int32Array(setup.running);
 const replied = () => Atomics.load(ctl, Ctl.REPLY_SEQ) === seq; // made once: it runs on every call
 let maxCallBytes = Number.POSITIVE_INFINITY;
+/** When the last call returned to the guest (performance.now()), for REQ_THINK. */
+let answeredAt = -1;
 
 function hostCall(request: string): string {
   // Hostile input stops here: a request the main thread should not even parse is answered
@@ -45,16 +49,21 @@ function hostCall(request: string): string {
     setup.port.postMessage({ seq, text: request }); // before REQ_SEQ: there when looked for
     Atomics.store(ctl, Ctl.REQ_LEN, -1);
   }
+  const sent = performance.now();
+  Atomics.store(ctl, Ctl.REQ_THINK, answeredAt < 0 ? -1 : Math.min(0x7fff_ffff, Math.round((sent - answeredAt) * 1000)));
   Atomics.store(ctl, Ctl.REQ_SEQ, seq);
   Atomics.notify(ctl, Ctl.REQ_SEQ);
   // A quick handler answers within microseconds: watching for it a moment costs less than
   // parking this thread and being woken (futex round trip); a slow one finds it parked.
-  replyWatch.watch(replied);
-  // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
-  // with an older reply) reads REPLY_SEQ again and waits again.
-  for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {
-    Atomics.wait(ctl, Ctl.REPLY_SEQ, seen);
+  if (!replyWatch.watch(replied, sent, Atomics.load(runningCells, 0) <= 1)) {
+    // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
+    // with an older reply) reads REPLY_SEQ again and waits again.
+    for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {
+      Atomics.wait(ctl, Ctl.REPLY_SEQ, seen);
+    }
+    replyWatch.waited(performance.now() - sent);
   }
+  answeredAt = performance.now();
   const length = Atomics.load(ctl, Ctl.REPLY_LEN);
   if (length >= 0) return decoder.decode(replyBuffer.subarray(0, length));
   const reply = takePortMessage(setup.port, seq, receiveMessageOnPort);

@@ -145,13 +145,14 @@ export function readyOf(worker: Worker): Promise<void> {
   return ready;
 }
 
-export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'request' | 'reply' | 'port'>, script: URL): WorkerHandle {
+
+export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'running' | 'request' | 'reply' | 'port'>, script: URL): WorkerHandle {
   const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
   const request = new SharedArrayBuffer(DATA_BYTES);
   const reply = new SharedArrayBuffer(DATA_BYTES);
   const { MessageChannel, Worker } = builtin('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
-  const workerData: WorkerSetup = { ...setup, ctl, request, reply, port: port2 };
+  const workerData: WorkerSetup = { ...setup, ctl, running: runningCells.buffer as SharedArrayBuffer, request, reply, port: port2 };
   // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a
   // worker that runs a file, so then it gets the others (V8 flags, process-wide, need no passing).
   const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--input-type') && !/^--(expose|max|stack|no-|wasm|liftoff|turbo|trace)/.test(a)) : undefined;
@@ -183,6 +184,8 @@ interface Cell {
   listening: boolean;
   /** When requests began to be taken without an event-loop turn (see `spinForNext`). */
   chainStart: number;
+  /** The watch for the next request missed (or was not worth it): how long the guest took is reported when it comes. */
+  missedNext: boolean;
   cleanup?: () => void;
 }
 
@@ -191,6 +194,9 @@ interface Cell {
  * through the event loop, so other sessions, timers and I/O wait no longer than that.
  */
 const SPIN_CHAIN_MS = 2;
+
+/** Cells running in this process, shared with the workers (WorkerSetup.running): SpinWatch's `solo`. */
+const runningCells = new Int32Array(new SharedArrayBuffer(4));
 
 /** `{"done":[...]}` from finished calls' texts. */
 const doneReply = (finished: string[]) => `{"done":[${finished.join(',')}]}`;
@@ -240,7 +246,8 @@ export class Session {
   private starting: { interrupted: boolean } | undefined;
   /** Seq of the last request taken from the worker (session-protocol.ts). */
   private lastSeq = 0;
-  private readonly requestWatch = new SpinWatch(0.05);
+  /** The main thread serves every session: it watches for a next request 50-100 us at most. */
+  private readonly requestWatch = new SpinWatch(0.05, 0.1);
   /** Made once: it runs after every reply. */
   private readonly requested = () => Atomics.load(this.handle!.ctl, Ctl.REQ_SEQ) !== this.lastSeq;
   /** A cell runs (its worker keeps the process alive). */
@@ -451,8 +458,9 @@ export class Session {
       return { ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } };
     }
     return new Promise<RunResult>((resolve) => {
-      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [], listening: false, chainStart: 0 };
+      const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [], listening: false, chainStart: 0, missedNext: false };
       this.cell = cell;
+      Atomics.add(runningCells, 0, 1);
       Atomics.store(handle.ctl, Ctl.INTERRUPT, 0);
       handle.worker.ref(); // a running cell keeps the process alive
       cell.timers.push(setTimeout(() => this.stop(cell, 'timeout'), this.limits.timeoutMs));
@@ -475,6 +483,13 @@ export class Session {
     void wait.value.then(() => {
       cell.listening = false;
       cell.chainStart = performance.now(); // through the event loop: a new chain may start
+      if (cell.missedNext && this.cell === cell) {
+        // The guest's own time to its next request, not this thread's slower way of noticing
+        // it (which, counted, would keep the watch off for as long as it is off).
+        const think = Atomics.load(this.handle!.ctl, Ctl.REQ_THINK);
+        if (think >= 0) this.requestWatch.waited(think / 1000);
+        cell.missedNext = false;
+      }
       this.takeRequest(cell);
     });
   }
@@ -500,13 +515,15 @@ export class Session {
 
   /**
    * Right after a reply to a call: a cell calling a tool in a loop sends its next request
-   * within microseconds, so the main thread watches REQ_SEQ 50 us (SpinWatch) and takes the
+   * within microseconds, so the main thread watches REQ_SEQ a moment (SpinWatch) and takes the
    * request in a microtask (no event-loop turn, no recursion) instead of waiting for the
    * parked listener to be woken.
    */
   private spinForNext(cell: Cell): void {
-    if (cell.stopping || performance.now() - cell.chainStart > SPIN_CHAIN_MS) return;
-    if (this.requestWatch.watch(this.requested)) queueMicrotask(() => this.takeRequest(cell));
+    const now = performance.now();
+    if (cell.stopping || now - cell.chainStart > SPIN_CHAIN_MS) return;
+    if (this.requestWatch.watch(this.requested, now, Atomics.load(runningCells, 0) === 1)) queueMicrotask(() => this.takeRequest(cell));
+    else cell.missedNext = true;
   }
 
   private post(m: ToWorker): void {
@@ -581,6 +598,7 @@ export class Session {
     cell.cleanup?.();
     if (cell.waiting?.timer) clearTimeout(cell.waiting.timer);
     this.cell = undefined;
+    Atomics.sub(runningCells, 0, 1);
     Atomics.notify(this.handle!.ctl, Ctl.REQ_SEQ); // releases the cell's parked listener
     this.handle!.worker.unref();
     cell.resolve({ ...result, stdout: cell.stdout.join(''), stderr: cell.stderr.join(''), toolCalls: cell.toolCalls });
