@@ -93,6 +93,38 @@ program
     }
   });
 
+program
+  .command('cache')
+  .description('show what the cache holds; with prune, remove the entries unused the longest until it is within a budget')
+  .argument('[action]', '"prune" to prune now')
+  .option('--max-mb <n>', 'the budget for prune, in MB (default: TIC_CACHE_MAX_MB, else 4096)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number of megabytes, got ${JSON.stringify(v)}`);
+    return n;
+  })
+  .action(async (action: string | undefined, opts: { maxMb?: number }) => {
+    if (action !== undefined && action !== 'prune') program.error(`tic cache: unknown action ${JSON.stringify(action)} (the only one is prune)`);
+    const { CACHE_KEEP_MS, CACHE_KINDS, cacheBudgetBytes, cacheEntries, cacheRoot, pruneCache } = await import('../runtime/cache-dir.js');
+    const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+    let budget = 0;
+    try {
+      budget = opts.maxMb !== undefined ? opts.maxMb * 2 ** 20 : cacheBudgetBytes();
+    } catch (err) {
+      program.error(`tic cache: ${(err as Error).message}`);
+    }
+    if (action === 'prune') {
+      const r = pruneCache({ maxBytes: budget });
+      console.log(`removed ${r.removed.length} entries (${mb(r.removed.reduce((n, e) => n + e.bytes, 0))}); ${mb(r.keptBytes)} left of a ${mb(budget)} budget` + (r.keptBytes > budget ? ` (entries used in the last ${CACHE_KEEP_MS / 60_000} minutes are kept)` : ''));
+      return;
+    }
+    const entries = cacheEntries();
+    console.log(`${cacheRoot()}: ${mb(entries.reduce((n, e) => n + e.bytes, 0))} in ${entries.length} entries; budget ${budget === 0 ? 'none (TIC_CACHE_MAX_MB=0)' : mb(budget)}, kept to after each build`);
+    for (const kind of CACHE_KINDS) {
+      const of = entries.filter((e) => e.kind === kind);
+      if (of.length) console.log(`  ${kind.padEnd(12)} ${String(of.length).padStart(5)} entries ${mb(of.reduce((n, e) => n + e.bytes, 0)).padStart(9)}`);
+    }
+  });
+
 const positiveWhole = (unit: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number of ${unit}, got ${JSON.stringify(v)}`);

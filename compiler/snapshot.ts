@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BaseGuest, type LibFiles, type Snapshotter, cacheRoot, defaultSnapshotter, lockCache, snapshotGuest, snapshotterId } from '../guest/build/index.js';
+import { pruneAfterBuild, touchCacheEntry } from '../runtime/cache-dir.js';
 
 export async function snapshotWithSdk(options: {
   base: BaseGuest;
@@ -29,7 +30,10 @@ export async function snapshotWithSdk(options: {
   const key = keyed.digest('hex').slice(0, 16);
   const dir = join(options.cacheDir ?? cacheRoot(), 'builds', key);
   const wasm = join(dir, 'guest.wasm');
-  if (existsSync(wasm)) return { wasm, cached: true };
+  if (existsSync(wasm)) {
+    touchCacheEntry(dir);
+    return { wasm, cached: true };
+  }
   const release = await lockCache(join(options.cacheDir ?? cacheRoot(), 'locks'), options.log, `sdk-snapshot-${key}`);
   try {
     if (existsSync(wasm)) return { wasm, cached: true };
@@ -52,5 +56,6 @@ async function snapshotUnlocked(options: Parameters<typeof snapshotWithSdk>[0], 
   await snapshotGuest({ coreWasm: options.base.coreWasm, lib, outWasm: join(tmp, 'guest.wasm'), logFile, snapshotter: options.snapshotter ?? defaultSnapshotter() });
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  pruneAfterBuild(dir, options.log, options.cacheDir ?? cacheRoot());
   return { wasm, cached: false };
 }

@@ -11,6 +11,7 @@ import { stringify as toYaml } from 'yaml';
 import { build } from '../compiler/build.js';
 import { CompileError, formatDiagnostic } from '../compiler/diagnostics.js';
 import { cacheRoot, guestKeys, treeHash } from '../guest/build/index.js';
+import { pruneAfterBuild, touchCacheEntry } from '../runtime/cache-dir.js';
 import { type Guest, loadGuest } from '../runtime/guest.js';
 import { packageRoot } from '../runtime/package-root.js';
 import type { Handlers, Limits, RunResult } from '../runtime/session.js';
@@ -135,7 +136,10 @@ async function buildFor(sources: Source[], file: CaseFile): Promise<Built> {
   const out = join(root, 'dist');
   const warningsFile = join(root, 'warnings.json');
   const done = () => ({ dir: out, warnings: JSON.parse(readFileSync(warningsFile, 'utf8')) as string[], prompt: readFileSync(join(out, 'prompt.md'), 'utf8') });
-  if (existsSync(join(out, 'manifest.json')) && existsSync(warningsFile)) return done();
+  if (existsSync(join(out, 'manifest.json')) && existsSync(warningsFile)) {
+    touchCacheEntry(root);
+    return done();
+  }
   const inputs = sources.map((s) => join(root, 'in', s.name));
   mkdirSync(join(root, 'in'), { recursive: true });
   sources.forEach((s, i) => writeFileSync(inputs[i]!, s.text));
@@ -155,6 +159,7 @@ async function buildFor(sources: Source[], file: CaseFile): Promise<Built> {
     if (err instanceof CompileError) return { error: local(err.message) };
     throw err;
   }
+  pruneAfterBuild(root, () => {});
   return done();
 }
 

@@ -20,6 +20,7 @@
 
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { touchCacheEntry } from './cache-dir.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import type { ParkingSetup } from './session-protocol.js';
 import { Reader, type Section, SectionId, Writer, findSection, initialMemoryImage, readMemories, readSections, setSection, writeModule } from './snapshot/wasm-binary.js';
@@ -57,7 +58,10 @@ function cachedEntry(wasmPath: string, cacheDir: string, format: string, names: 
   const parent = join(cacheDir, 'split', `${format}-${fnv1a(resolve(wasmPath))}`);
   const identity = `${st.dev}-${st.ino}-${st.size}-${Math.round(st.mtimeMs * 1000)}`;
   const dir = join(parent, identity);
-  if (names.every((n) => existsSync(join(dir, n)))) return dir;
+  if (names.every((n) => existsSync(join(dir, n)))) {
+    touchCacheEntry(parent); // the entry pruning counts (cache-dir.ts) is the parent
+    return dir;
+  }
   const files = make(readFileSync(wasmPath));
   if (!files) return undefined;
   try {

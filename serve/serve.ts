@@ -12,6 +12,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Manifest } from '../compiler/build.js';
 import type { PromptStyle } from '../compiler/prompt-styles.js';
 import { buildGuest, cacheRoot } from '../guest/build/index.js';
+import { pruneAfterBuild, touchCacheEntry } from '../runtime/cache-dir.js';
 import { type Guest, loadGuest } from '../runtime/guest.js';
 import { packageVersion } from '../runtime/package-root.js';
 import type { ServerSpec } from '../runtime/mcp/config.js';
@@ -89,6 +90,7 @@ export async function buildForServers(hub: McpHub, o: Pick<ServeOptions, 'prompt
     .slice(0, 16);
   const dir = join(cacheRoot(), 'serve', key);
   if (existsSync(join(dir, 'manifest.json'))) {
+    touchCacheEntry(dir);
     log(`using the build in ${dir}`);
     return dir;
   }
@@ -111,6 +113,7 @@ export async function buildForServers(hub: McpHub, o: Pick<ServeOptions, 'prompt
   } catch {
     rmSync(temp, { recursive: true, force: true }); // another process was first
   }
+  pruneAfterBuild(dir, log);
   return dir;
 }
 

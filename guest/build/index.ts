@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, re
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { builtin } from '../../runtime/builtins.js';
-import { cacheRoot } from '../../runtime/cache-dir.js';
+import { cacheRoot, pruneAfterBuild, touchCacheEntry } from '../../runtime/cache-dir.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { SNAPSHOT_WRITER, initializeAndSnapshot } from '../../runtime/snapshot/initialize.js';
 import { BUILD_PYTHON, GuestBuildError, SOURCES, ensureToolchain, fetchSources, sha256File } from './debian.js';
@@ -174,7 +174,9 @@ export function findBaseGuest(options: { cacheDir?: string; snapshotter?: Snapsh
     if (info.key === key) return baseGuestAt(prebuilt, 'package');
   }
   const dir = join(options.cacheDir ?? cacheRoot(), 'guest', key);
-  return existsSync(join(dir, 'info.json')) ? baseGuestAt(dir, 'cache') : undefined;
+  if (!existsSync(join(dir, 'info.json'))) return undefined;
+  touchCacheEntry(dir);
+  return baseGuestAt(dir, 'cache');
 }
 
 /** Where `npm pack` puts the base guest (scripts/prepack.mjs); absent in a clone. */
@@ -368,6 +370,7 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   const step = async (name: string, key: string, what: string, produce: (out: string, logFile: string) => Promise<void>) => {
     const dir = join(stepsDir, `${name}-${key}`);
     if (existsSync(join(dir, '.complete'))) {
+      touchCacheEntry(dir);
       log(`${name}: cached`);
       return dir;
     }
@@ -481,6 +484,7 @@ async function buildUnlocked(root: string, keys: ReturnType<typeof guestKeys>, f
   mkdirSync(dirname(finalDir), { recursive: true });
   renameSync(tmp, finalDir);
   log(`base guest ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${finalDir}`);
+  pruneAfterBuild(finalDir, log, root);
   return baseGuestAt(finalDir, 'built');
 }
 
