@@ -1,12 +1,12 @@
 // The cache keeps to its budget: the entries unused the longest go first, those in use stay,
 // and nothing outside the entry folders is touched.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from './package-root.js';
-import { cacheBudgetBytes, cacheEntries, pruneAfterBuild, pruneCache, touchCacheEntry } from './cache-dir.js';
+import { cacheBudgetBytes, cacheEntries, holdCacheEntry, pruneAfterBuild, pruneCache, touchCacheEntry } from './cache-dir.js';
 
 const MB = 2 ** 20;
 const HOUR = 3_600_000;
@@ -106,5 +106,33 @@ describe('the cache', () => {
     expect(existsSync(join(root, 'split', 'b'))).toBe(false);
     expect(existsSync(join(root, 'builds', 'a'))).toBe(true);
     expect(() => execFileSync(process.execPath, [join(packageRoot(), 'bin', 'tic.js'), 'cache', 'wipe'], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/unknown action "wipe"/);
+  });
+});
+
+describe('an entry a live process holds', () => {
+  it('stays however old, until its process is gone; `.held-PID` files of dead processes are cleared', async () => {
+    const root = fakeCache([
+      ['serve', 'running', 2, 500],
+      ['serve', 'abandoned', 2, 400],
+      ['builds', 'other', 2, 300],
+    ]);
+    holdCacheEntry(join(root, 'serve', 'running', 'sdk', 'tools.py'), root); // any path inside the entry
+    holdCacheEntry(join(root, 'elsewhere', 'x'), root); // not an entry: nothing
+    // A process that held `abandoned` and is gone (a pid far above pid_max).
+    writeFileSync(join(root, 'serve', 'abandoned', '.held-4194999'), '');
+    // Another live process (this test's parent, say) holds `other`.
+    writeFileSync(join(root, 'builds', 'other', `.held-${process.ppid}`), '');
+    const r = pruneCache({ root, maxBytes: 0, keepMs: 0 });
+    expect(r.removed.map((e) => e.path.split('/').pop())).toEqual(['abandoned']);
+    expect(existsSync(join(root, 'serve', 'running', `.held-${process.pid}`))).toBe(true);
+    expect(existsSync(join(root, 'elsewhere'))).toBe(false);
+    // When the holder exits, its file goes with it, and the entry can be pruned.
+    const other = join(root, 'builds', 'other');
+    const child = `import('${join(packageRoot(), 'build', 'runtime', 'cache-dir.js')}').then((m) => { m.holdCacheEntry(${JSON.stringify(other)}, ${JSON.stringify(root)}); console.log(process.pid, require('node:fs').readdirSync(${JSON.stringify(other)}).join(' ')); })`;
+    const [pid, ...whileHeld] = execFileSync(process.execPath, ['-e', child], { encoding: 'utf8' }).trim().split(' ');
+    expect(whileHeld).toContain(`.held-${pid}`);
+    expect(readdirSync(other).filter((n) => n.startsWith('.held-'))).toEqual([`.held-${process.ppid}`]);
+    rmSync(join(root, 'builds', 'other', `.held-${process.ppid}`));
+    expect(pruneCache({ root, maxBytes: 0, keepMs: 0 }).removed.map((e) => e.path.split('/').pop())).toEqual(['other']);
   });
 });

@@ -8,9 +8,9 @@
 // the disk. Entries are marked when used (their folder's mtime) and, after each build,
 // the least recently used go until the cache is within its budget.
 
-import { lstatSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** $TIC_CACHE_DIR, else $XDG_CACHE_HOME/tooliscode, else ~/.cache/tooliscode. */
 export function cacheRoot(): string {
@@ -52,6 +52,58 @@ export function touchCacheEntry(dir: string): void {
   } catch {
     /* gone, or read-only: it is used anyway */
   }
+}
+
+/** The entry folder (root/kind/name) that `path` is in, if it is in one. */
+function entryOf(path: string, root: string): string | undefined {
+  const rel = relative(resolve(root), resolve(path));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  const [kind, name] = rel.split(sep);
+  return name && (CACHE_KINDS as readonly string[]).includes(kind!) ? join(resolve(root), kind!, name) : undefined;
+}
+
+const held = new Set<string>();
+
+/**
+ * Marks the cache entry that `path` is in (if any) as used by this process for as long as
+ * it lives (a `.held-PID` file, removed at exit): pruning leaves it, however long ago it
+ * was last touched. `loadGuest` holds its folder: a `tic serve` runs for days on one build.
+ */
+export function holdCacheEntry(path: string, root = cacheRoot()): void {
+  const entry = entryOf(path, root);
+  if (!entry) return;
+  const file = join(entry, `.held-${process.pid}`);
+  if (held.has(file)) return;
+  try {
+    writeFileSync(file, '');
+  } catch {
+    return; // a read-only cache: nothing prunes it either
+  }
+  if (held.size === 0) process.once('exit', () => held.forEach((f) => rmSync(f, { force: true })));
+  held.add(file);
+}
+
+/** A live process holds the entry (its stale `.held-PID` files, of processes gone, are removed). */
+function isHeld(entry: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(entry);
+  } catch {
+    return false;
+  }
+  let live = false;
+  for (const n of names) {
+    const pid = /^\.held-(\d+)$/.exec(n)?.[1];
+    if (pid === undefined) continue;
+    try {
+      process.kill(Number(pid), 0);
+      live = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') live = true; // another user's process
+      else rmSync(join(entry, n), { force: true });
+    }
+  }
+  return live;
 }
 
 export interface CacheEntry {
@@ -120,7 +172,7 @@ export interface PruneResult {
 
 /**
  * Removes the least recently used entries until the cache is within `maxBytes`; entries
- * used within `keepMs` and those in `keep` stay, whatever the size.
+ * used within `keepMs`, those in `keep` and those a live process holds stay, whatever the size.
  */
 export function pruneCache(options: { root?: string; maxBytes?: number; keepMs?: number; keep?: string[]; now?: number } = {}): PruneResult {
   const root = options.root ?? cacheRoot();
@@ -134,7 +186,7 @@ export function pruneCache(options: { root?: string; maxBytes?: number; keepMs?:
   const keepMs = options.keepMs ?? CACHE_KEEP_MS;
   for (const e of entries.sort((a, b) => a.usedAt - b.usedAt)) {
     if (keptBytes <= budgetBytes) break;
-    if (now - e.usedAt < keepMs || keep.has(resolve(e.path))) continue;
+    if (now - e.usedAt < keepMs || keep.has(resolve(e.path)) || isHeld(e.path)) continue;
     try {
       rmSync(e.path, { recursive: true, force: true });
     } catch {

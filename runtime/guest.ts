@@ -9,7 +9,7 @@ import { packageRoot } from './package-root.js';
 import { CheckpointError, checkCheckpointHeader, initialMemory } from './checkpoint.js';
 import type { ParkingSetup, ToWorker, WorkerConfig } from './session-protocol.js';
 import { loadParkable } from './split-image.js';
-import { cacheRoot } from './cache-dir.js';
+import { cacheRoot, holdCacheEntry } from './cache-dir.js';
 import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, readyOf, spawnWorker } from './session.js';
 import { ToolTable } from './tools.js';
@@ -242,6 +242,7 @@ export class Guest {
 /** Reads `dir` (the output of `tic build`) and compiles its guest, once per process. */
 export async function loadGuest(dir: string, options: LoadOptions = {}): Promise<Guest> {
   const b = readBuildDir(dir);
+  holdCacheEntry(dir); // a build in the cache (tic serve's, say) stays while this process may read it again
   const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
   for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
   // Its mutable globals exported, so that a checkpoint (and a park) can read and restore
