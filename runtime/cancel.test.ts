@@ -1,25 +1,13 @@
 // Cancelling a cell (session.interrupt(), RunOptions.signal): the cell stops with
 // KeyboardInterrupt wherever it is, the session keeps its globals, the next cell runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGuestDir } from '../test-setup/session.js';
-import { type Guest, loadGuest } from './guest.js';
+import { describe, expect, it } from 'vitest';
+import { testSessions } from '../test-setup/session.js';
 import type { Handlers, RunResult, Session } from './session.js';
 
-let guest: Guest;
-const open: Session[] = [];
-
-beforeAll(async () => {
-  guest = await loadGuest(await testGuestDir(), { warm: 1 });
-});
-
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close()));
-  await guest.close();
-});
+const { session: newSession } = testSessions({ warm: 1 });
 
 async function session(handlers: Handlers = {}, graceMs = 2000): Promise<Session> {
-  const s = await guest.createSession({ handlers, limits: { timeoutMs: 60_000, graceMs } });
-  open.push(s);
+  const s = await newSession({ handlers, limits: { timeoutMs: 60_000, graceMs } });
   await s.run('kept = "still here"');
   return s;
 }

@@ -4,31 +4,14 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Sessions } from '../serve/sessions.js';
-import { testGuestDir } from '../test-setup/session.js';
-import { type Guest, loadGuest } from './guest.js';
-import type { Session } from './session.js';
+import { testSessions } from '../test-setup/session.js';
 import { WorkspaceError, checkWorkspaceId, openWorkspace } from './workspace.js';
 
-let guest: Guest;
-const open: Session[] = [];
 const MB = 1024 * 1024;
 
-beforeAll(async () => {
-  guest = await loadGuest(await testGuestDir(), { warm: 1 });
-});
-
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close()));
-  await guest.close();
-});
-
-async function session(options: Parameters<Guest['createSession']>[0] = {}): Promise<Session> {
-  const s = await guest.createSession(options);
-  open.push(s);
-  return s;
-}
+const { guest: testGuest, session } = testSessions({ warm: 1 });
 
 const folder = () => mkdtempSync(join(tmpdir(), 'tic-hostile-fs-'));
 
@@ -160,7 +143,7 @@ describe('ids cannot leave the workspace root', () => {
   });
 
   it('serve\'s sessions refuse them too', () => {
-    const sessions = new Sessions({ guest, handlers: {}, workspaceRoot: folder(), idleTimeoutMs: Number.POSITIVE_INFINITY });
+    const sessions = new Sessions({ guest: testGuest(), handlers: {}, workspaceRoot: folder(), idleTimeoutMs: Number.POSITIVE_INFINITY });
     for (const id of bad) expect(() => sessions.open(id), JSON.stringify(id)).toThrow(/session id/);
     expect(sessions.size).toBe(0);
   });

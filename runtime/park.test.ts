@@ -5,28 +5,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGuestDir } from '../test-setup/session.js';
-import { type Guest, loadGuest } from './guest.js';
+import { describe, expect, it } from 'vitest';
+import { testGuestDir, testSessions } from '../test-setup/session.js';
+import { loadGuest } from './guest.js';
 import type { Session } from './session.js';
 
-let guest: Guest;
-const open: Session[] = [];
-
-beforeAll(async () => {
-  guest = await loadGuest(await testGuestDir(), { warm: 0 });
-});
-
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close()));
-  await guest.close();
-});
-
-async function session(options: Parameters<Guest['createSession']>[0] = {}): Promise<Session> {
-  const s = await guest.createSession(options);
-  open.push(s);
-  return s;
-}
+const { guest: testGuest, session, closeAfter } = testSessions({ warm: 0 });
 
 /** Past the turn in which a session parks. */
 const parked = () => new Promise((r) => setTimeout(r, 20));
@@ -113,7 +97,7 @@ describe('a parked session', () => {
     await s.run('state = {"k": [1, 2, 3]}\nopen("w.txt", "w").write("kept")');
     await parked();
     const copy = await s.fork();
-    open.push(copy);
+    closeAfter(copy);
     expect((await copy.run('state["k"].append(4)\n(state, open("w.txt").read())')).value).toBe("({'k': [1, 2, 3, 4]}, 'kept')");
     expect((await s.run('state')).value).toBe("{'k': [1, 2, 3]}");
   });
@@ -179,7 +163,7 @@ describe('a parked session', () => {
   });
 
   it('closes without a thread, and its memory goes with it', async () => {
-    const s = await guest.createSession();
+    const s = await testGuest().createSession();
     await s.run('big = bytearray(50 << 20)');
     await parked();
     await s.close();

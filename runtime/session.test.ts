@@ -1,28 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGuestDir } from '../test-setup/session.js';
-import { type Guest, loadGuest } from './guest.js';
-import { type Handlers, type Session, SessionClosedError } from './session.js';
+import { describe, expect, it } from 'vitest';
+import { testGuestDir, testSessions } from '../test-setup/session.js';
+import { loadGuest } from './guest.js';
+import { type Handlers, SessionClosedError } from './session.js';
 
-let guest: Guest;
-const open: Session[] = [];
-
-beforeAll(async () => {
-  guest = await loadGuest(await testGuestDir(), { warm: 2 });
-});
-
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close()));
-  await guest.close();
-});
-
-async function session(options: Parameters<Guest['createSession']>[0] = {}): Promise<Session> {
-  const s = await guest.createSession(options);
-  open.push(s);
-  return s;
-}
+const { guest: testGuest, session, closeAfter } = testSessions({ warm: 2 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -406,7 +390,7 @@ describe('namespaced builds', () => {
     await build({ inputs: [join(dir, 'a.json'), join(dir, 'b.json')], outDir: join(dir, 'dist'), log: () => {} });
     const g = await loadGuest(join(dir, 'dist'), { warm: 0 });
     const s = await g.createSession({ handlers: { 'a.search': ({ q }: { q: string }) => `a:${q}`, 'b.search': ({ q }: { q: string }) => `b:${q}`, only_b: () => 'bare' } });
-    open.push(s);
+    closeAfter(s);
     const r = await s.run('(tools.a.search(q="x"), tools.b.search(q="y"), tools.b.only_b())');
     expect(r.value).toBe("('a:x', 'b:y', 'bare')");
     expect(r.toolCalls.map((c) => `${c.namespace}.${c.name}`)).toEqual(['a.search', 'b.search', 'b.only_b']);

@@ -198,6 +198,9 @@ const SPIN_CHAIN_MS = 2;
 /** Cells running in this process, shared with the workers (WorkerSetup.running): SpinWatch's `solo`. */
 const runningCells = new Int32Array(new SharedArrayBuffer(4));
 
+/** The result of a cell cancelled before it started (its signal aborted, or interrupt() while it waited for a worker). */
+const notStarted = (): RunResult => ({ ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } });
+
 /** `{"done":[...]}` from finished calls' texts. */
 const doneReply = (finished: string[]) => `{"done":[${finished.join(',')}]}`;
 
@@ -369,7 +372,7 @@ export class Session {
   run(code: string, options: RunOptions = {}): Promise<RunResult> {
     const next = this.queue.then(() =>
       options.signal?.aborted
-        ? { ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } }
+        ? notStarted()
         : this.runNow(code, options),
     );
     this.queue = next.catch(() => {});
@@ -455,7 +458,7 @@ export class Session {
     }
     if (options.signal?.aborted || starting.interrupted) {
       this.parkSoon();
-      return { ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } };
+      return notStarted();
     }
     return new Promise<RunResult>((resolve) => {
       const cell: Cell = { options, stdout: [], stderr: [], toolCalls: [], resolve, stopping: undefined, timers: [], waiting: undefined, finished: [], listening: false, chainStart: 0, missedNext: false };

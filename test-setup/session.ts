@@ -3,7 +3,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { build } from '../compiler/build.js';
+import { type Guest, type LoadOptions, loadGuest } from '../runtime/guest.js';
+import type { Session } from '../runtime/session.js';
 
 export const TEST_TOOLS = {
   tools: [
@@ -42,4 +45,29 @@ export function testGuestDir(): Promise<string> {
     return join(dir, 'dist');
   })();
   return built;
+}
+
+/**
+ * For a test file: the test guest, loaded before its tests with `options`, and `session()`,
+ * whose sessions (and those given to `closeAfter`) are all closed, with the guest, after them.
+ */
+export function testSessions(options: LoadOptions = {}): { guest: () => Guest; session: (o?: Parameters<Guest['createSession']>[0]) => Promise<Session>; closeAfter: (s: Session) => void } {
+  let guest: Guest | undefined;
+  const open: Session[] = [];
+  beforeAll(async () => {
+    guest = await loadGuest(await testGuestDir(), options);
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((s) => s.close()));
+    await guest?.close();
+  });
+  return {
+    guest: () => guest!,
+    session: async (o = {}) => {
+      const s = await guest!.createSession(o);
+      open.push(s);
+      return s;
+    },
+    closeAfter: (s) => void open.push(s),
+  };
 }
