@@ -1,17 +1,18 @@
 // The embedding API: `loadGuest(dir)` reads and compiles the output of `tic build` once
 // per process; `guest.createSession()` starts an isolated session from it.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Manifest } from '../compiler/build.js';
 import { GuestLoadError, readBuildDir } from './load.js';
 import { packageRoot } from './package-root.js';
 import { CheckpointError, checkCheckpointHeader, initialMemory } from './checkpoint.js';
-import type { ParkingSetup, ToWorker, WorkerConfig } from './session-protocol.js';
+import type { GuestSetup, ToWorker, WorkerConfig } from './session-protocol.js';
 import { loadParkable } from './split-image.js';
 import { cacheRoot, holdCacheEntry } from './cache-dir.js';
-import { type GlobalSlot, instrumentGlobals } from './snapshot/capture.js';
-import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, readyOf, spawnWorker } from './session.js';
+import { instrumentGlobals } from './snapshot/capture.js';
+import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, readyOf, spawnWorker, whenNoCellRuns } from './session.js';
 import { ToolTable } from './tools.js';
 import { tuneV8ForGuest } from './v8-tuning.js';
 
@@ -38,6 +39,8 @@ export interface LoadOptions {
 
 /** How long a worker past `warm` + 1 may stay idle in the pool before it is ended. */
 const IDLE_WORKER_MS = 5_000;
+/** The longest a used warm worker waits to be replaced while cells run (refillSoon). */
+const REFILL_WAIT_MS = 500;
 
 /**
  * Posts a configure or restore to the worker and waits for its answer (session.ts `ask`);
@@ -57,16 +60,25 @@ function shared(bytes: Uint8Array): SharedArrayBuffer {
   return sab;
 }
 
-/** The worker script; checked once, before any worker is started. */
+/**
+ * The worker script: the one-file bundle `npm run build` makes (scripts/build.mjs), which
+ * boots in two thirds of the time, unless tsc has written the modules since (then they are
+ * newer than it, and the bundle would be stale).
+ */
 function workerScript(): URL {
-  const script = new URL(`file://${join(packageRoot(), 'build', 'runtime', 'session-worker.js')}`);
-  if (!existsSync(script.pathname)) throw new GuestLoadError(`${script.pathname} is missing: run npm run build`);
-  return script;
+  return pathToFileURL(workerScriptIn(join(packageRoot(), 'build', 'runtime')));
+}
+
+/** @internal workerScript's choice in the folder `dir`. */
+export function workerScriptIn(dir: string): string {
+  const modules = join(dir, 'session-worker.js');
+  const bundle = join(dir, 'session-worker.cjs');
+  if (!existsSync(modules)) throw new GuestLoadError(`${modules} is missing: run npm run build`);
+  return existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(modules).mtimeMs ? bundle : modules;
 }
 
 export class Guest {
   private readonly pool: WorkerHandle[] = [];
-  private readonly script = workerScript();
 
   private base: SharedArrayBuffer | undefined;
   private closing = false;
@@ -76,13 +88,11 @@ export class Guest {
     readonly dir: string,
     readonly manifest: Manifest,
     readonly tools: ToolTable,
-    private readonly module: WebAssembly.Module,
-    private readonly lib: Record<string, SharedArrayBuffer>,
+    private readonly setup: GuestSetup,
+    private readonly script: URL,
     private readonly warm: number,
-    private readonly globals: GlobalSlot[],
     private readonly checkpointKey: string | undefined,
     started: WorkerHandle[] = [],
-    private readonly parking?: ParkingSetup,
   ) {
     for (const handle of started) this.pool.push(this.adopt(handle));
     this.refill();
@@ -90,7 +100,7 @@ export class Guest {
 
   /** A new worker; whenever it ends, it leaves the pool (once per worker, however often it is recycled). */
   private spawn(): WorkerHandle {
-    return this.adopt(spawnWorker({ module: this.module, snapshot: this.manifest.snapshot, lib: this.lib, globals: this.globals, ...(this.parking ? { parking: this.parking } : {}) }, this.script));
+    return this.adopt(spawnWorker(this.setup, this.script));
   }
 
   private adopt(handle: WorkerHandle): WorkerHandle {
@@ -105,11 +115,28 @@ export class Guest {
     while (this.pool.length < this.warm) this.pool.push(this.spawn());
   }
 
-  /** Refills the pool after the current turn (the session just handed out answers first). */
+  private refillPending = false;
+
+  /**
+   * Refills the pool once no cell runs in the process, or after REFILL_WAIT_MS at the latest:
+   * a worker booting beside a cell takes the core that cell needs (measured on 2 cores: a new
+   * session's first cell took 40 ms instead of 25 with the refill booting beside it). First
+   * after the current turn, so that the session just handed out has started its cell.
+   */
   private refillSoon(): void {
-    setImmediate(() => {
+    if (this.refillPending) return;
+    this.refillPending = true;
+    let cancel = () => {};
+    const go = () => {
+      if (!this.refillPending) return;
+      this.refillPending = false;
+      clearTimeout(timer);
+      cancel();
       if (!this.closing) this.refill();
-    });
+    };
+    const timer = setTimeout(go, REFILL_WAIT_MS);
+    timer.unref();
+    setImmediate(() => (cancel = whenNoCellRuns(go)));
   }
 
   /**
@@ -147,9 +174,14 @@ export class Guest {
     this.trimTimer.unref();
   }
 
+  /** @internal workers in the pool, ready or starting, that no session holds. */
+  get idleWorkers(): number {
+    return this.pool.length;
+  }
+
   /** @internal whether sessions of this guest can give their thread back between cells. */
   get parks(): boolean {
-    return this.parking !== undefined;
+    return this.setup.parking !== undefined;
   }
 
   /** @internal a free worker, for a parked session to continue on. */
@@ -206,7 +238,7 @@ export class Guest {
 
   /** @internal what Session.checkpoint needs from its guest. */
   checkpointContext(): { base: SharedArrayBuffer; guestSha256: string; key?: string } {
-    this.base ??= this.parking?.image ?? shared(initialMemory(readFileSync(join(this.dir, 'guest.wasm'))));
+    this.base ??= this.setup.parking?.image ?? shared(initialMemory(readFileSync(join(this.dir, 'guest.wasm'))));
     return { base: this.base, guestSha256: this.guestSha256, ...(this.checkpointKey !== undefined ? { key: this.checkpointKey } : {}) };
   }
 
@@ -241,30 +273,33 @@ export class Guest {
 
 /** Reads `dir` (the output of `tic build`) and compiles its guest, once per process. */
 export async function loadGuest(dir: string, options: LoadOptions = {}): Promise<Guest> {
-  const b = readBuildDir(dir);
-  holdCacheEntry(dir); // a build in the cache (tic serve's, say) stays while this process may read it again
-  const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
-  for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
-  // Its mutable globals exported, so that a checkpoint (and a park) can read and restore
-  // them. Parking needs the memory imported and shared (split-image.ts), made once per
-  // guest file and cached; the module to compile is then also a third of the bytes.
-  const parkable = options.park === false ? undefined : loadParkable(b.wasmPath, cacheRoot());
-  // One synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower
-  // on a busy machine than blocking this thread for the whole file once.
-  const { wasm, globals } = parkable ? { wasm: parkable.code, globals: parkable.globals } : instrumentGlobals(readFileSync(b.wasmPath));
-  const parking = parkable?.parking;
-  // The first warm worker starts now, without the module: its thread boots (25-35 ms)
-  // while this one compiles, and instantiates as soon as the module is posted to it.
+  const script = workerScript();
+  // The first warm worker starts before anything is read: its thread boots (25-35 ms) while
+  // this one reads and compiles the guest, which it gets as its first message.
   const warm = options.warm ?? 1;
-  const early = warm > 0 ? spawnWorker({ snapshot: b.manifest.snapshot, lib, globals, ...(parking ? { parking } : {}) }, workerScript()) : undefined;
-  tuneV8ForGuest();
-  let module: WebAssembly.Module;
+  const early = warm > 0 ? spawnWorker(undefined, script) : undefined;
   try {
-    module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+    const b = readBuildDir(dir);
+    holdCacheEntry(dir); // a build in the cache (tic serve's, say) stays while this process may read it again
+    const lib: Record<string, SharedArrayBuffer> = { 'python311.zip': shared(readFileSync(b.stdlibPath)) };
+    for (const [rel, file] of Object.entries({ ...b.sdkFiles, ...b.libFiles })) lib[rel] = shared(readFileSync(file));
+    // Its mutable globals exported, so that a checkpoint (and a park) can read and restore
+    // them. Parking needs the memory imported and shared (split-image.ts), made once per
+    // guest file and cached; the module to compile is then also a third of the bytes.
+    const parkable = options.park === false ? undefined : loadParkable(b.wasmPath, cacheRoot());
+    // One synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower
+    // on a busy machine than blocking this thread for the whole file once.
+    const { wasm, globals } = parkable ? { wasm: parkable.code, globals: parkable.globals } : instrumentGlobals(readFileSync(b.wasmPath));
+    // V8's flags for the guest count when it compiles the module too, but a worker that boots
+    // while they are changed boots twice as slowly (v8-tuning.ts): this one boots first.
+    await early?.booted;
+    tuneV8ForGuest();
+    const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+    const setup: GuestSetup = { module, snapshot: b.manifest.snapshot, lib, globals, ...(parkable ? { parking: parkable.parking } : {}) };
+    early?.worker.postMessage({ t: 'guest', guest: setup } satisfies ToWorker);
+    return new Guest(dir, b.manifest, new ToolTable(b.tools), setup, script, warm, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
   } catch (err) {
     await early?.worker.terminate();
     throw err;
   }
-  early?.worker.postMessage({ t: 'module', module } satisfies ToWorker);
-  return new Guest(dir, b.manifest, new ToolTable(b.tools), module, lib, warm, globals, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : [], parking);
 }

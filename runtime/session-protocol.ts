@@ -70,19 +70,12 @@ export interface PortMessage {
   text: string;
 }
 
-export interface WorkerSetup {
-  /** Missing when the worker was started while the module was compiling: it comes as the first message ('module'). */
-  module?: WebAssembly.Module;
+/** What a worker instantiates its guests from. */
+export interface GuestSetup {
+  module: WebAssembly.Module;
   snapshot: boolean;
   /** /lib files, shared read-only by every worker of the process. */
   lib: Record<string, SharedArrayBuffer>;
-  ctl: SharedArrayBuffer;
-  /** One Int32 shared by every worker of the process: how many cells run now (written by the main thread; SpinWatch's `solo`). */
-  running: SharedArrayBuffer;
-  request: SharedArrayBuffer;
-  reply: SharedArrayBuffer;
-  /** The worker's end of the bridge port (big requests out, big replies in). */
-  port: MessagePort;
   /** The guest's mutable globals, exported by instrumentGlobals (what a checkpoint reads and restores). */
   globals: GlobalSlot[];
   /**
@@ -91,6 +84,18 @@ export interface WorkerSetup {
    * 4 KiB pages) and a session's guest can be parked and attached again on any worker.
    */
   parking?: ParkingSetup;
+}
+
+export interface WorkerSetup {
+  /** Missing when the worker was started before its guest was read and compiled: it comes as the first message ('guest'). */
+  guest?: GuestSetup;
+  ctl: SharedArrayBuffer;
+  /** One Int32 shared by every worker of the process: how many cells run now (written by the main thread; SpinWatch's `solo`). */
+  running: SharedArrayBuffer;
+  request: SharedArrayBuffer;
+  reply: SharedArrayBuffer;
+  /** The worker's end of the bridge port (big requests out, big replies in). */
+  port: MessagePort;
 }
 
 export interface ParkingSetup {
@@ -122,8 +127,8 @@ export interface WorkerConfig {
 }
 
 export type ToWorker =
-  /** The compiled guest, to a worker started without it (WorkerSetup.module); answered with 'ready'. */
-  | { t: 'module'; module: WebAssembly.Module }
+  /** The compiled guest, to a worker started without it (WorkerSetup.guest); answered with 'ready'. */
+  | { t: 'guest'; guest: GuestSetup }
   | { t: 'configure'; config: WorkerConfig }
   /** Between sessions: a fresh guest from the snapshot, for the next session (answered with 'ready'). */
   | { t: 'reset' }
@@ -141,6 +146,8 @@ export type ToWorker =
   | { t: 'attach'; parked: ParkedGuest; config: WorkerConfig };
 
 export type FromWorker =
+  /** The thread has booted and loaded its modules (the first message; see v8-tuning.ts). */
+  | { t: 'booted' }
   | { t: 'ready' }
   | { t: 'configured'; error?: string }
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }

@@ -5,13 +5,14 @@
 // zlib loads with the thread (a warm worker boots off the clock), not on its first restore
 // or checkpoint (checkpoint.ts takes it lazily, for the main entry's sake).
 import 'node:zlib';
+import 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type GuestSetup, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
 import { applyQuota, makeDir } from './wasi/memfs.js';
 import { IMAGE_PAGE } from './split-image.js';
 import { openWorkspace } from './workspace.js';
@@ -20,6 +21,9 @@ const setup = workerData as WorkerSetup;
 const ctl = new Int32Array(setup.ctl);
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
+// Node's own modules are loaded by now, from its code cache: the main thread may change V8's
+// flags from here on (a changed flag makes V8 refuse that cache; see v8-tuning.ts).
+post({ t: 'booted' });
 
 const requestBuffer = new Uint8Array(setup.request);
 const replyBuffer = new Uint8Array(setup.reply);
@@ -129,12 +133,20 @@ function fullGc(): void {
   gcFunction?.();
 }
 
-/** The compiled guest: in workerData, or the first message when this worker started during the compile. */
-let module = setup.module;
+/** The guest to instantiate: in workerData, or the first message when this worker started before it was compiled. */
+let guestSetup: GuestSetup | undefined;
+/** The /lib files, read-only views shared by every guest of this thread. */
+let lib: Record<string, Uint8Array> = {};
+function setGuest(g: GuestSetup): void {
+  guestSetup = g;
+  lib = Object.fromEntries(Object.entries(g.lib).map(([k, v]) => [k, new Uint8Array(v)]));
+}
+/** The guest setup, once known (every message but 'guest' comes after 'ready'). */
+const gs = (): GuestSetup => guestSetup!;
 
 /** A fresh guest's memory for a parkable module: the snapshot's non-zero pages copied in (zero pages stay untouched, so not resident). */
 function newMemory(): WebAssembly.Memory | undefined {
-  const p = setup.parking;
+  const p = gs().parking;
   if (!p) return undefined;
   const memory = new WebAssembly.Memory({ initial: p.pages.initial, maximum: p.pages.maximum, shared: true });
   const to = new Uint8Array(memory.buffer);
@@ -143,12 +155,9 @@ function newMemory(): WebAssembly.Memory | undefined {
   return memory;
 }
 
-/** The /lib files, read-only views shared by every guest of this thread. */
-const lib = Object.fromEntries(Object.entries(setup.lib).map(([k, v]) => [k, new Uint8Array(v)]));
-
 function instantiate(memory = newMemory()): GuestInstance {
   return new GuestInstance(
-    { module: module!, snapshot: setup.snapshot, lib },
+    { module: gs().module, snapshot: gs().snapshot, lib },
     {
       hostCall,
       // The main thread sets INTERRUPT (1 timeout, 2 cancel); the guest takes it exactly once.
@@ -169,7 +178,10 @@ function start(): void {
     post({ t: 'crash', message: (err as Error).message });
   }
 }
-if (module) start();
+if (setup.guest) {
+  setGuest(setup.guest);
+  start();
+}
 
 /** The session's limits and workspace, on the guest that serves it. */
 function configure(g: GuestInstance, config: WorkerConfig): void {
@@ -181,8 +193,8 @@ function configure(g: GuestInstance, config: WorkerConfig): void {
 }
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.t === 'module') {
-    module ??= msg.module;
+  if (msg.t === 'guest') {
+    if (!guestSetup) setGuest(msg.guest);
     start();
     return;
   }
@@ -202,7 +214,7 @@ port.on('message', (msg: ToWorker) => {
     // its descriptors and in-memory workspace (validated as on a restore).
     try {
       const g = instantiate(msg.parked.memory);
-      g.loadState(setup.globals, { pages: msg.parked.memory.buffer.byteLength / PAGE, globals: msg.parked.globals, wasi: msg.parked.wasi }, [], msg.parked.blobs);
+      g.loadState(gs().globals, { pages: msg.parked.memory.buffer.byteLength / PAGE, globals: msg.parked.globals, wasi: msg.parked.wasi }, [], msg.parked.blobs);
       configure(g, msg.config);
       guest = g;
       post({ t: 'configured' });
@@ -232,7 +244,7 @@ port.on('message', (msg: ToWorker) => {
     if (quota.used > PARK_MAX_WORKSPACE_BYTES) return post({ t: 'parked', error: `the workspace holds ${quota.used} bytes in memory: the session keeps its thread` });
     try {
       const blobs: Uint8Array[] = [];
-      const { globals, wasi } = guest.saveState(setup.globals, blobs);
+      const { globals, wasi } = guest.saveState(gs().globals, blobs);
       const bytes = new Uint8Array(blobs.reduce((n, b) => n + b.length, 0));
       let at = 0;
       for (const b of blobs) {
@@ -252,7 +264,7 @@ port.on('message', (msg: ToWorker) => {
   if (msg.t === 'checkpoint') {
     try {
       const blobs: Uint8Array[] = [];
-      const { memory, globals, wasi } = guest.saveState(setup.globals, blobs);
+      const { memory, globals, wasi } = guest.saveState(gs().globals, blobs);
       const state = { pages: memory.length / PAGE, globals, wasi, runtime: {} };
       // The memory is read before encodeCheckpoint's first await: a cell may run meanwhile.
       encodeCheckpoint(state, memory, new Uint8Array(msg.base), blobs, msg.guestSha256, msg.key).then(
@@ -268,7 +280,7 @@ port.on('message', (msg: ToWorker) => {
     const target = guest;
     decodeCheckpoint(msg.checkpoint, msg.guestSha256, msg.key)
       .then(({ state, pages, blobs }) => {
-        target.loadState(setup.globals, state, pages, blobs);
+        target.loadState(gs().globals, state, pages, blobs);
         // A fork must not repeat its parent's random numbers.
         if (msg.fresh) target.run('__import__("random").seed()');
         post({ t: 'restored' });

@@ -14,7 +14,7 @@ import { CheckpointError } from './checkpoint.js';
 import type { Guest } from './guest.js';
 import type { CellError } from './instance.js';
 import { type CheckMode, DEFAULT_CHECK_MODE, withCellOptions } from './check.js';
-import { Ctl, DATA_BYTES, type FromWorker, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, SpinWatch, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type GuestSetup, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, SpinWatch, takePortMessage } from './session-protocol.js';
 import { type CallReply, type OutputSchemaMode, type ToolSpec, ToolTable, errorReply, toReply } from './tools.js';
 
 // `any`: each handler takes its own tool's argument type (see tools.d.ts)
@@ -125,6 +125,8 @@ export interface WorkerHandle {
   reply: Uint8Array;
   /** The main thread's end of the bridge port (big requests in, big replies out). */
   port: MessagePort;
+  /** Resolves once the thread has booted and loaded its modules (or ended): see v8-tuning.ts. */
+  booted: Promise<void>;
   ready: Promise<void>;
 }
 
@@ -146,13 +148,14 @@ export function readyOf(worker: Worker): Promise<void> {
 }
 
 
-export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'running' | 'request' | 'reply' | 'port'>, script: URL): WorkerHandle {
+/** A new worker with its bridge; `guest` undefined: it boots meanwhile and gets it as its first message ('guest'). */
+export function spawnWorker(guest: GuestSetup | undefined, script: URL): WorkerHandle {
   const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
   const request = new SharedArrayBuffer(DATA_BYTES);
   const reply = new SharedArrayBuffer(DATA_BYTES);
   const { MessageChannel, Worker } = builtin('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
-  const workerData: WorkerSetup = { ...setup, ctl, running: runningCells.buffer as SharedArrayBuffer, request, reply, port: port2 };
+  const workerData: WorkerSetup = { ...(guest ? { guest } : {}), ctl, running: runningCells.buffer as SharedArrayBuffer, request, reply, port: port2 };
   // Workers inherit the process's flags; `--input-type` (node --input-type=module -e ...) stops a
   // worker that runs a file, so then it gets the others (V8 flags, process-wide, need no passing).
   const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--input-type') && !/^--(expose|max|stack|no-|wasm|liftoff|turbo|trace)/.test(a)) : undefined;
@@ -162,8 +165,14 @@ export function spawnWorker(setup: Omit<WorkerSetup, 'ctl' | 'running' | 'reques
   // 2 GB and more save nothing (measured on Node 20, 50 sessions).
   const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxOldGenerationSizeMb: 1536 }, ...(execArgv ? { execArgv } : {}) });
   worker.unref();
+  // Its first message ('booted'); an exit or error before it ends the wait as well.
+  const booted = new Promise<void>((resolve) => {
+    worker.once('message', () => resolve());
+    worker.once('exit', () => resolve());
+    worker.once('error', () => resolve());
+  });
   const ready = readyOf(worker);
-  return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, ready };
+  return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, booted, ready };
 }
 
 interface Cell {
@@ -197,6 +206,18 @@ const SPIN_CHAIN_MS = 2;
 
 /** Cells running in this process, shared with the workers (WorkerSetup.running): SpinWatch's `solo`. */
 const runningCells = new Int32Array(new SharedArrayBuffer(4));
+/** Called once no cell runs in the process (whenNoCellRuns). */
+const onNoCellRuns = new Set<() => void>();
+
+/** Calls `fn` now if no cell runs in the process, or when the last one running ends; the returned function cancels that. */
+export function whenNoCellRuns(fn: () => void): () => void {
+  if (Atomics.load(runningCells, 0) === 0) {
+    fn();
+    return () => {};
+  }
+  onNoCellRuns.add(fn);
+  return () => onNoCellRuns.delete(fn);
+}
 
 /** The result of a cell cancelled before it started (its signal aborted, or interrupt() while it waited for a worker). */
 const notStarted = (): RunResult => ({ ok: false, stdout: '', stderr: '', toolCalls: [], error: { type: 'KeyboardInterrupt', message: 'the cell was cancelled before it started', traceback: 'KeyboardInterrupt: the cell was cancelled before it started\n' } });
@@ -606,6 +627,11 @@ export class Session {
     this.handle!.worker.unref();
     cell.resolve({ ...result, stdout: cell.stdout.join(''), stderr: cell.stderr.join(''), toolCalls: cell.toolCalls });
     this.parkSoon();
+    if (Atomics.load(runningCells, 0) === 0 && onNoCellRuns.size > 0) {
+      const waiting = [...onNoCellRuns];
+      onNoCellRuns.clear();
+      for (const fn of waiting) fn();
+    }
   }
 
   private end(reason: string): void {

@@ -1,5 +1,13 @@
 // V8 settings for the guest's code: set once per process, before a guest module is
-// compiled (flags are process-wide; TurboFan reads them when it tiers a function up).
+// compiled (flags are process-wide; V8 reads them when it compiles the module, and TurboFan
+// again when it tiers a function up: measured, setting them only after the compile loses
+// most of their gain).
+//
+// V8 refuses a code cache made under other flags, and Node boots every worker thread from
+// its code cache of Node's own modules: a worker that starts after a flag has changed
+// compiles them all again, 25-30 ms more per worker on this machine (an empty worker:
+// 26 -> 52 ms). So loadGuest lets its first worker boot before it sets them (that worker
+// is what a new process's first session waits for); later workers pay it.
 // TIC_V8_DEFAULTS=1 keeps V8's own settings (to compare, or if one misbehaves).
 
 import { setFlagsFromString } from 'node:v8';
@@ -22,4 +30,9 @@ export function tuneV8ForGuest(): void {
   // int boxing), which clang could not inline without LTO. About 9% faster over the five
   // workloads, json 16%. CPython's own test suite runs with it (cpython-tests/run.ts).
   setFlagsFromString('--wasm-inlining');
+  // Most of the guest's 4.5 MB of code never runs in a session: each function is validated
+  // when it is first compiled (still before it runs) rather than all of them when the module
+  // is compiled, which is 15 of a new process's first 20 ms of WebAssembly.compile. For any
+  // other module of the process, an invalid function is then reported when first called.
+  setFlagsFromString('--wasm-lazy-validation');
 }

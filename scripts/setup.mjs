@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One set-up for every entry point (tests, demo, CI): npm packages when package-lock.json
-// changed, the TypeScript build, and the base guest (which installs its own Debian
+// changed, the build (scripts/build.mjs), and the base guest (which installs its own Debian
 // toolchain and is cached). Each part is a no-op when already up to date.
 
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   run('npm', ['ci', '--no-audit', '--no-fund']);
   writeFileSync(stamp, lockHash);
 }
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
 run(process.execPath, [join(root, 'bin', 'tic.js'), 'guest']);
 
 // The tests run a real Redis (a store shared by several tic serve): Debian's redis-server,

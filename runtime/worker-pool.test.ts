@@ -1,0 +1,71 @@
+// The pool of warm workers behind loadGuest: which script a worker runs, and when a warm
+// worker that a session took is replaced (not while a cell runs, unless it runs long).
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testSessions } from '../test-setup/session.js';
+import { workerScriptIn } from './guest.js';
+import { GuestLoadError } from './load.js';
+
+// Sessions keep their thread (no parking), so the pool holds only what refills it.
+const { guest, session } = testSessions({ warm: 1, park: false });
+
+describe('the worker script', () => {
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-worker-script-'));
+    writeFileSync(join(dir, 'session-worker.js'), '');
+    return dir;
+  };
+  const age = (file: string, secondsAgo: number) => utimesSync(file, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
+
+  it('is the bundle when it is as new as the modules', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'session-worker.cjs'), '');
+    age(join(dir, 'session-worker.js'), 10);
+    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.cjs'));
+  });
+
+  it('is the modules when tsc wrote them after the bundle (a stale bundle never runs), or there is no bundle', () => {
+    const dir = folder();
+    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.js'));
+    writeFileSync(join(dir, 'session-worker.cjs'), '');
+    age(join(dir, 'session-worker.cjs'), 10);
+    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.js'));
+  });
+
+  it('is refused, naming the file, when the build is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-worker-script-'));
+    expect(() => workerScriptIn(dir)).toThrow(GuestLoadError);
+    expect(() => workerScriptIn(dir)).toThrow(/session-worker\.js is missing: run npm run build/);
+  });
+});
+
+describe('a warm worker taken by a session', () => {
+  const settle = () => new Promise((r) => setTimeout(r, 50));
+
+  it('is replaced once no cell runs, not beside the cell', async () => {
+    const g = guest();
+    await g.ready();
+    expect(g.idleWorkers).toBe(1);
+    const s = await session();
+    const cell = s.run('import time\ntime.sleep(0.3)\n1');
+    await settle();
+    expect(g.idleWorkers).toBe(0); // the cell runs: no new worker boots beside it
+    expect((await cell).value).toBe('1');
+    await settle();
+    expect(g.idleWorkers).toBe(1);
+  });
+
+  it('is replaced after half a second even while cells run', async () => {
+    const g = guest();
+    await g.ready();
+    const s = await session();
+    const cell = s.run('import time\ntime.sleep(1.2)\n2');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(g.idleWorkers).toBe(0);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(g.idleWorkers).toBe(1);
+    expect((await cell).value).toBe('2');
+  });
+});
