@@ -3,6 +3,9 @@
 // the MCP SDK, serve's HTTP front or ajv. Checked in a fresh process, on build/ (as a user
 // of the package imports it), with a loader hook that records every module loaded.
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HEAVY_PACKAGES, loadedModules } from './benchmarks/startup.js';
 import { packageRoot } from './runtime/package-root.js';
@@ -34,5 +37,29 @@ describe("import 'tooliscode'", () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageRoot(), encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ before: ['function', 'function', 'function', false], threw: true, same: true, matches: true });
+  });
+});
+
+describe('the bundle (build/bundle/, the package entries)', () => {
+  it('in a clone, refuses to load once tsc has rewritten build/ after it (it would run stale code); loads when as new, or when installed', () => {
+    // A copy of the bundle beside a newer stand-in for tsc's build/index.js, in a folder of
+    // the package (so that its npm packages resolve as the real ones do).
+    const root = mkdtempSync(join(packageRoot(), '.bundle-guard-'));
+    try {
+      cpSync(join(packageRoot(), 'build', 'bundle'), join(root, 'build', 'bundle'), { recursive: true });
+      const load = () => spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(root, 'build', 'bundle', 'index.js')).href)}); console.log('loaded')`], { encoding: 'utf8' });
+      const later = new Date(Date.now() + 60_000);
+      writeFileSync(join(root, 'build', 'index.js'), '');
+      utimesSync(join(root, 'build', 'index.js'), later, later);
+      expect(load().stdout.trim()).toBe('loaded'); // installed: file times mean nothing
+      mkdirSync(join(root, '.git'));
+      const stale = load();
+      expect(stale.status).not.toBe(0);
+      expect(stale.stderr).toContain('build/bundle is older than build/ (tsc ran alone): run npm run build');
+      utimesSync(join(root, 'build', 'bundle', 'index.js'), later, later);
+      expect(load().stdout.trim()).toBe('loaded');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -62,8 +62,9 @@ function shared(bytes: Uint8Array): SharedArrayBuffer {
 
 /**
  * The worker script: the one-file bundle `npm run build` makes (scripts/build.mjs), which
- * boots in two thirds of the time, unless tsc has written the modules since (then they are
- * newer than it, and the bundle would be stale).
+ * boots in two thirds of the time; in a clone of the repository, not when tsc has written
+ * the modules since (then they are newer than it, and the bundle would be stale). An
+ * installed package's files have the times npm unpacked them at, and no tsc runs there.
  */
 function workerScript(): URL {
   return pathToFileURL(workerScriptIn(join(packageRoot(), 'build', 'runtime')));
@@ -74,7 +75,9 @@ export function workerScriptIn(dir: string): string {
   const modules = join(dir, 'session-worker.js');
   const bundle = join(dir, 'session-worker.cjs');
   if (!existsSync(modules)) throw new GuestLoadError(`${modules} is missing: run npm run build`);
-  return existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(modules).mtimeMs ? bundle : modules;
+  if (!existsSync(bundle)) return modules;
+  const clone = existsSync(join(dir, '..', '..', '.git'));
+  return !clone || statSync(bundle).mtimeMs >= statSync(modules).mtimeMs ? bundle : modules;
 }
 
 export class Guest {
@@ -290,14 +293,15 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
     // One synchronous read: fs/promises takes 512 KiB chunks through the thread pool, slower
     // on a busy machine than blocking this thread for the whole file once.
     const { wasm, globals } = parkable ? { wasm: parkable.code, globals: parkable.globals } : instrumentGlobals(readFileSync(b.wasmPath));
+    const setup: Omit<GuestSetup, 'module'> = { snapshot: b.manifest.snapshot, lib, globals, ...(parkable ? { parking: parkable.parking } : {}) };
+    early?.worker.postMessage({ t: 'setup', setup } satisfies ToWorker);
     // V8's flags for the guest count when it compiles the module too, but a worker that boots
     // while they are changed boots twice as slowly (v8-tuning.ts): this one boots first.
     await early?.booted;
     tuneV8ForGuest();
     const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
-    const setup: GuestSetup = { module, snapshot: b.manifest.snapshot, lib, globals, ...(parkable ? { parking: parkable.parking } : {}) };
-    early?.worker.postMessage({ t: 'guest', guest: setup } satisfies ToWorker);
-    return new Guest(dir, b.manifest, new ToolTable(b.tools), setup, script, warm, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
+    early?.worker.postMessage({ t: 'module', module } satisfies ToWorker);
+    return new Guest(dir, b.manifest, new ToolTable(b.tools), { ...setup, module }, script, warm, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
   } catch (err) {
     await early?.worker.terminate();
     throw err;

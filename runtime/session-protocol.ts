@@ -87,7 +87,7 @@ export interface GuestSetup {
 }
 
 export interface WorkerSetup {
-  /** Missing when the worker was started before its guest was read and compiled: it comes as the first message ('guest'). */
+  /** Missing when the worker was started before its guest was read and compiled: it comes in the first messages ('setup', then 'module'). */
   guest?: GuestSetup;
   ctl: SharedArrayBuffer;
   /** One Int32 shared by every worker of the process: how many cells run now (written by the main thread; SpinWatch's `solo`). */
@@ -127,8 +127,10 @@ export interface WorkerConfig {
 }
 
 export type ToWorker =
-  /** The compiled guest, to a worker started without it (WorkerSetup.guest); answered with 'ready'. */
-  | { t: 'guest'; guest: GuestSetup }
+  /** To a worker started without its guest (WorkerSetup.guest): all of it but the module, which is still compiling (a fresh memory is made meanwhile). */
+  | { t: 'setup'; setup: Omit<GuestSetup, 'module'> }
+  /** Then the compiled module; answered with 'ready'. */
+  | { t: 'module'; module: WebAssembly.Module }
   | { t: 'configure'; config: WorkerConfig }
   /** Between sessions: a fresh guest from the snapshot, for the next session (answered with 'ready'). */
   | { t: 'reset' }

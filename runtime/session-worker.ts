@@ -2,25 +2,27 @@
 // guest blocks this thread (never the host's event loop) while it computes, sleeps or
 // waits for a handler; see session-protocol.ts for how it talks to the main thread.
 
-// zlib loads with the thread (a warm worker boots off the clock), not on its first restore
-// or checkpoint (checkpoint.ts takes it lazily, for the main entry's sake).
-import 'node:zlib';
-import 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, DATA_BYTES, type FromWorker, type GuestSetup, type ParkedGuest, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type GuestSetup, type ParkedGuest, type ParkingSetup, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
 import { applyQuota, makeDir } from './wasi/memfs.js';
 import { IMAGE_PAGE } from './split-image.js';
 import { openWorkspace } from './workspace.js';
+import { builtin } from './builtins.js';
 
 const setup = workerData as WorkerSetup;
 const ctl = new Int32Array(setup.ctl);
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
+// zlib (a restore or checkpoint) and crypto (random_get: every session's first cell
+// re-seeds `random`) load with the thread, where checkpoint.ts and preview1.ts take them
+// lazily for the main entry's sake. (Calls, not `import 'node:zlib'`, which the bundler drops.)
+builtin('node:zlib');
+builtin('node:crypto');
 // Node's own modules are loaded by now, from its code cache: the main thread may change V8's
 // flags from here on (a changed flag makes V8 refuse that cache; see v8-tuning.ts).
 post({ t: 'booted' });
@@ -141,12 +143,13 @@ function setGuest(g: GuestSetup): void {
   guestSetup = g;
   lib = Object.fromEntries(Object.entries(g.lib).map(([k, v]) => [k, new Uint8Array(v)]));
 }
-/** The guest setup, once known (every message but 'guest' comes after 'ready'). */
+/** The guest setup, once known (every message but 'setup' and 'module' comes after 'ready'). */
 const gs = (): GuestSetup => guestSetup!;
+/** A started worker's setup until its module comes, and the fresh memory made meanwhile. */
+let early: { setup: Omit<GuestSetup, 'module'>; memory: WebAssembly.Memory | undefined } | undefined;
 
 /** A fresh guest's memory for a parkable module: the snapshot's non-zero pages copied in (zero pages stay untouched, so not resident). */
-function newMemory(): WebAssembly.Memory | undefined {
-  const p = gs().parking;
+function newMemory(p: ParkingSetup | undefined): WebAssembly.Memory | undefined {
   if (!p) return undefined;
   const memory = new WebAssembly.Memory({ initial: p.pages.initial, maximum: p.pages.maximum, shared: true });
   const to = new Uint8Array(memory.buffer);
@@ -155,7 +158,7 @@ function newMemory(): WebAssembly.Memory | undefined {
   return memory;
 }
 
-function instantiate(memory = newMemory()): GuestInstance {
+function instantiate(memory = newMemory(gs().parking)): GuestInstance {
   return new GuestInstance(
     { module: gs().module, snapshot: gs().snapshot, lib },
     {
@@ -170,9 +173,9 @@ function instantiate(memory = newMemory()): GuestInstance {
   );
 }
 
-function start(): void {
+function start(memory?: WebAssembly.Memory): void {
   try {
-    fresh ??= instantiate();
+    fresh ??= instantiate(memory);
     post({ t: 'ready' });
   } catch (err) {
     post({ t: 'crash', message: (err as Error).message });
@@ -193,9 +196,17 @@ function configure(g: GuestInstance, config: WorkerConfig): void {
 }
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.t === 'guest') {
-    if (!guestSetup) setGuest(msg.guest);
-    start();
+  if (msg.t === 'setup') {
+    // Copying the snapshot's memory in (8 ms) overlaps the main thread's compile.
+    if (!guestSetup) early = { setup: msg.setup, memory: newMemory(msg.setup.parking) };
+    return;
+  }
+  if (msg.t === 'module') {
+    if (guestSetup || !early) return;
+    setGuest({ ...early.setup, module: msg.module });
+    const { memory } = early;
+    early = undefined;
+    start(memory);
     return;
   }
   if (msg.t === 'reset') {

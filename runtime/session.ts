@@ -148,7 +148,7 @@ export function readyOf(worker: Worker): Promise<void> {
 }
 
 
-/** A new worker with its bridge; `guest` undefined: it boots meanwhile and gets it as its first message ('guest'). */
+/** A new worker with its bridge; `guest` undefined: it boots meanwhile and gets it in its first messages ('setup', 'module'). */
 export function spawnWorker(guest: GuestSetup | undefined, script: URL): WorkerHandle {
   const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
   const request = new SharedArrayBuffer(DATA_BYTES);

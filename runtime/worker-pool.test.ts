@@ -1,6 +1,6 @@
 // The pool of warm workers behind loadGuest: which script a worker runs, and when a warm
 // worker that a session took is replaced (not while a cell runs, unless it runs long).
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,26 +12,37 @@ import { GuestLoadError } from './load.js';
 const { guest, session } = testSessions({ warm: 1, park: false });
 
 describe('the worker script', () => {
-  const folder = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tic-worker-script-'));
+  /** A package folder's build/runtime/ with tsc's worker module, in a clone (with .git) or as installed. */
+  const folder = (clone: boolean) => {
+    const root = mkdtempSync(join(tmpdir(), 'tic-worker-script-'));
+    const dir = join(root, 'build', 'runtime');
+    mkdirSync(dir, { recursive: true });
+    if (clone) mkdirSync(join(root, '.git'));
     writeFileSync(join(dir, 'session-worker.js'), '');
     return dir;
   };
   const age = (file: string, secondsAgo: number) => utimesSync(file, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
 
   it('is the bundle when it is as new as the modules', () => {
-    const dir = folder();
+    const dir = folder(true);
     writeFileSync(join(dir, 'session-worker.cjs'), '');
     age(join(dir, 'session-worker.js'), 10);
     expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.cjs'));
   });
 
-  it('is the modules when tsc wrote them after the bundle (a stale bundle never runs), or there is no bundle', () => {
-    const dir = folder();
+  it('in a clone, is the modules when tsc wrote them after the bundle (a stale bundle never runs), or when there is no bundle', () => {
+    const dir = folder(true);
     expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.js'));
     writeFileSync(join(dir, 'session-worker.cjs'), '');
     age(join(dir, 'session-worker.cjs'), 10);
     expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.js'));
+  });
+
+  it('in an installed package (file times are when npm unpacked it), is the bundle whatever the times', () => {
+    const dir = folder(false);
+    writeFileSync(join(dir, 'session-worker.cjs'), '');
+    age(join(dir, 'session-worker.cjs'), 10);
+    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.cjs'));
   });
 
   it('is refused, naming the file, when the build is missing', () => {
