@@ -26,8 +26,11 @@ async function image(options: { snapshot: boolean; guestDir?: string }): Promise
 export async function runCommand(code: string, options: { snapshot: boolean; guestDir?: string; check?: CheckMode }): Promise<number> {
   // One short cell: V8's optimizing tier would only compete for the CPU and hold up the
   // exit while its background jobs finish. Long-lived sessions keep the default tiering.
-  // (Lazy validation, the guest's other setting here, comes with runtime/v8-tuning.ts.)
   setFlagsFromString('--liftoff-only');
+  // And most of the 4.5 MB of code never runs in one cell: validate each function when it
+  // is first compiled (it still is, before it runs) instead of all of them up front. (Not
+  // in the library, where it would change WebAssembly.compile for the host's own modules.)
+  setFlagsFromString('--wasm-lazy-validation');
   const compiled = await image(options);
   mark('compiled');
   const guest = new GuestInstance(compiled);

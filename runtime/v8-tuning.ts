@@ -30,9 +30,8 @@ export function tuneV8ForGuest(): void {
   // int boxing), which clang could not inline without LTO. About 9% faster over the five
   // workloads, json 16%. CPython's own test suite runs with it (cpython-tests/run.ts).
   setFlagsFromString('--wasm-inlining');
-  // Most of the guest's 4.5 MB of code never runs in a session: each function is validated
-  // when it is first compiled (still before it runs) rather than all of them when the module
-  // is compiled, which is 15 of a new process's first 20 ms of WebAssembly.compile. For any
-  // other module of the process, an invalid function is then reported when first called.
-  setFlagsFromString('--wasm-lazy-validation');
+  // Not --wasm-lazy-validation (15 of the 20 ms of a process's first compile): it is
+  // process-wide, and a host's other modules rely on WebAssembly.compile refusing invalid
+  // code (libraries probe the engine's features that way; Pyodide's start failed with it).
+  // `tic run`, a process of its own, sets it (cli/run.ts).
 }
