@@ -18,7 +18,7 @@ import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, cellAfterIdle, concurrentCalls, firstCalls, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
-import { type StartupResult, startup, startupMarkdown } from './startup.js';
+import { type StartupResult, startupInChild, startupMarkdown } from './startup.js';
 import { type Interpreter, montyInterpreter, nativeInterpreter, pyodideInterpreter, ticInterpreter, workloads, workloadsMarkdown } from './workloads.js';
 import { workflow } from './workflow.js';
 import { workspaceBench, workspaceMarkdown } from './workspace.js';
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   const calls = await callbacks(dir);
   const tp = await throughput(dir);
   log('library import and a new process to the first output, 10 rounds');
-  const start = await startup(dir, 10, log);
+  const start = startupInChild(dir, 10);
   log('compatibility: typical cells in tooliscode, Monty and Pyodide against native python3.11');
   const compatibility = await compat(['tooliscode', 'monty', 'pyodide'], log);
   const montyInfo = await loadMonty();
