@@ -130,18 +130,27 @@ export interface WorkerHandle {
   ready: Promise<void>;
 }
 
-/** Resolves when the worker says its guest is instantiated ('ready'), rejects if it cannot start. */
+/** Resolves when the worker says its guest is instantiated ('ready'), rejects if it cannot start or ends first. */
 export function readyOf(worker: Worker): Promise<void> {
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromWorker) => {
       if (m.t === 'ready') resolve();
       else if (m.t === 'crash') reject(new Error(`the guest failed to start: ${m.message}`));
       else return;
+      off();
+    };
+    const onExit = (code: number) => {
+      reject(new Error(`the guest failed to start: its worker ended (exit code ${code})`));
+      off();
+    };
+    const off = () => {
       worker.off('message', onMessage);
       worker.off('error', reject);
+      worker.off('exit', onExit);
     };
     worker.on('message', onMessage);
     worker.once('error', reject);
+    worker.once('exit', onExit);
   });
   ready.catch(() => {}); // observed by whoever takes the worker
   return ready;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testSessions } from '../test-setup/session.js';
 import { workerScriptIn } from './guest.js';
+import { readyOf } from './session.js';
+import { Worker } from 'node:worker_threads';
 import { GuestLoadError } from './load.js';
 
 // Sessions keep their thread (no parking), so the pool holds only what refills it.
@@ -78,5 +80,12 @@ describe('a warm worker taken by a session', () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(g.idleWorkers).toBe(1);
     expect((await cell).value).toBe('2');
+  });
+});
+
+describe('a worker that ends before its guest is ready', () => {
+  it('fails what waits for it, naming why, instead of leaving it waiting', async () => {
+    const worker = new Worker('process.exit(3)', { eval: true });
+    await expect(readyOf(worker)).rejects.toThrow('the guest failed to start: its worker ended (exit code 3)');
   });
 });
