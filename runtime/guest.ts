@@ -12,7 +12,7 @@ import type { GuestSetup, ToWorker, WorkerConfig } from './session-protocol.js';
 import { loadParkable } from './split-image.js';
 import { cacheRoot, holdCacheEntry } from './cache-dir.js';
 import { instrumentGlobals } from './snapshot/capture.js';
-import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, readyOf, spawnWorker, whenNoCellRuns } from './session.js';
+import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, bootedOf, readyOf, spawnWorker, whenNoCellRuns } from './session.js';
 import { ToolTable } from './tools.js';
 import { tuneV8ForGuest } from './v8-tuning.js';
 
@@ -278,9 +278,10 @@ export class Guest {
 export async function loadGuest(dir: string, options: LoadOptions = {}): Promise<Guest> {
   const script = workerScript();
   // The first warm worker starts before anything is read: its thread boots (25-35 ms) while
-  // this one reads and compiles the guest, which it gets as its first message.
+  // this one reads and compiles the guest, which it gets as messages ('setup', 'module').
   const warm = options.warm ?? 1;
   const early = warm > 0 ? spawnWorker(undefined, script) : undefined;
+  const booted = early && bootedOf(early.worker);
   try {
     const b = readBuildDir(dir);
     holdCacheEntry(dir); // a build in the cache (tic serve's, say) stays while this process may read it again
@@ -297,7 +298,7 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
     early?.worker.postMessage({ t: 'setup', setup } satisfies ToWorker);
     // V8's flags for the guest count when it compiles the module too, but a worker that boots
     // while they are changed boots twice as slowly (v8-tuning.ts): this one boots first.
-    await early?.booted;
+    await booted;
     tuneV8ForGuest();
     const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
     early?.worker.postMessage({ t: 'module', module } satisfies ToWorker);

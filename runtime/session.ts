@@ -125,8 +125,6 @@ export interface WorkerHandle {
   reply: Uint8Array;
   /** The main thread's end of the bridge port (big requests in, big replies out). */
   port: MessagePort;
-  /** Resolves once the thread has booted and loaded its modules (or ended): see v8-tuning.ts. */
-  booted: Promise<void>;
   ready: Promise<void>;
 }
 
@@ -156,6 +154,20 @@ export function readyOf(worker: Worker): Promise<void> {
   return ready;
 }
 
+/** Resolves on the worker's first message, 'booted' (its thread and modules are loaded: see v8-tuning.ts), or when it ends first. */
+export function bootedOf(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      worker.off('message', done);
+      worker.off('exit', done);
+      worker.off('error', done);
+      resolve();
+    };
+    worker.once('message', done);
+    worker.once('exit', done);
+    worker.once('error', done);
+  });
+}
 
 /** A new worker with its bridge; `guest` undefined: it boots meanwhile and gets it in its first messages ('setup', 'module'). */
 export function spawnWorker(guest: GuestSetup | undefined, script: URL): WorkerHandle {
@@ -174,14 +186,8 @@ export function spawnWorker(guest: GuestSetup | undefined, script: URL): WorkerH
   // 2 GB and more save nothing (measured on Node 20, 50 sessions).
   const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxOldGenerationSizeMb: 1536 }, ...(execArgv ? { execArgv } : {}) });
   worker.unref();
-  // Its first message ('booted'); an exit or error before it ends the wait as well.
-  const booted = new Promise<void>((resolve) => {
-    worker.once('message', () => resolve());
-    worker.once('exit', () => resolve());
-    worker.once('error', () => resolve());
-  });
   const ready = readyOf(worker);
-  return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, booted, ready };
+  return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, ready };
 }
 
 interface Cell {

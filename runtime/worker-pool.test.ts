@@ -25,26 +25,18 @@ describe('the worker script', () => {
   };
   const age = (file: string, secondsAgo: number) => utimesSync(file, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
 
-  it('is the bundle when it is as new as the modules', () => {
-    const dir = folder(true);
-    writeFileSync(join(dir, 'session-worker.cjs'), '');
-    age(join(dir, 'session-worker.js'), 10);
-    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.cjs'));
-  });
-
-  it('in a clone, is the modules when tsc wrote them after the bundle (a stale bundle never runs), or when there is no bundle', () => {
-    const dir = folder(true);
-    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.js'));
-    writeFileSync(join(dir, 'session-worker.cjs'), '');
-    age(join(dir, 'session-worker.cjs'), 10);
-    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.js'));
-  });
-
-  it('in an installed package (file times are when npm unpacked it), is the bundle whatever the times', () => {
-    const dir = folder(false);
-    writeFileSync(join(dir, 'session-worker.cjs'), '');
-    age(join(dir, 'session-worker.cjs'), 10);
-    expect(workerScriptIn(dir)).toBe(join(dir, 'session-worker.cjs'));
+  // In a clone, the bundle unless tsc wrote the modules after it (a stale bundle never runs);
+  // installed, file times are when npm unpacked the package: the bundle whatever they are.
+  it.each([
+    { where: 'a clone', clone: true, bundle: true, older: 'session-worker.js', runs: 'session-worker.cjs' },
+    { where: 'a clone', clone: true, bundle: true, older: 'session-worker.cjs', runs: 'session-worker.js' },
+    { where: 'a clone', clone: true, bundle: false, older: 'session-worker.js', runs: 'session-worker.js' },
+    { where: 'an installed package', clone: false, bundle: true, older: 'session-worker.cjs', runs: 'session-worker.cjs' },
+  ])('in $where, bundle present: $bundle, $older older: runs $runs', ({ clone, bundle, older, runs }) => {
+    const dir = folder(clone);
+    if (bundle) writeFileSync(join(dir, 'session-worker.cjs'), '');
+    age(join(dir, older), 10);
+    expect(workerScriptIn(dir)).toBe(join(dir, runs));
   });
 
   it('is refused, naming the file, when the build is missing', () => {
