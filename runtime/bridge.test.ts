@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../compiler/build.js';
 import { type Guest, loadGuest } from './guest.js';
 import type { RunResult, Session } from './session.js';
-import { Ctl, DATA_BYTES, SpinWatch } from './session-protocol.js';
+import { Ctl, DATA_BYTES, SpinWatch, WatchOrPark } from './session-protocol.js';
 
 const TOOLS = {
   tools: [
@@ -228,15 +228,33 @@ describe('SpinWatch: when a side of the bridge watches for the other', () => {
     expect(p.looks).toBe(50);
   });
 
-  it('alone in the process: after long waits (a slow handler) it does not watch at all, and resumes once waits are short', () => {
+  it('alone in the process: when the other side reports long own times (a slow handler) it does not watch at all, and resumes once they are short', () => {
     const w = new SpinWatch(0.05, 0.25);
-    for (let i = 0; i < 8; i++) w.waited(5);
+    for (let i = 0; i < 8; i++) {
+      w.waited(5);
+      w.own(5);
+    }
     const slow = peer(Infinity);
     expect(w.watch(slow.ready, now(), true)).toBe(false);
     expect(slow.looks).toBe(1); // one look, no spinning
-    for (let i = 0; i < 16; i++) w.waited(0.01);
+    for (let i = 0; i < 16; i++) {
+      w.waited(0.01);
+      w.own(0.005);
+    }
     const quick = peer(20);
     expect(w.watch(quick.ready, now(), true)).toBe(true);
+  });
+
+  it('alone in the process: long waits with a quick other side (it was slow to notice) keep the watch on', () => {
+    // The old rule stopped watching here, and both sides then stayed on their slow paths.
+    const w = new SpinWatch(0.05, 0.25);
+    for (let i = 0; i < 8; i++) {
+      w.waited(0.2);
+      w.own(0.003);
+    }
+    const p = peer(30);
+    expect(w.watch(p.ready, now(), true)).toBe(true);
+    expect(p.looks).toBe(30);
   });
 
   it('a watch is bounded: it gives up before a peer that answers in 1 s, however long the waits it predicts from', () => {
@@ -263,5 +281,49 @@ describe('SpinWatch: when a side of the bridge watches for the other', () => {
     expect(w.watch(hit.ready, now(), false)).toBe(true);
     expect(hit.looks).toBe(10);
     expect(skipped()).toBe(false); // after a hit the next one watches again
+  });
+});
+
+describe('WatchOrPark: whether the worker watches for replies at all', () => {
+  const { EPOCH, PROBE } = WatchOrPark;
+  /** Runs `epochs` epochs; each call's crossing (ms) depends on the choice it was made under. */
+  const run = (c: WatchOrPark, epochs: number, crossing: (watching: boolean) => number) => {
+    const choices: boolean[] = [];
+    for (let e = 0; e < epochs; e++) {
+      choices.push(c.watching);
+      for (let i = 0; i < EPOCH; i++) c.record(crossing(c.watching));
+    }
+    return choices;
+  };
+
+  it('a quick watch is kept and parking is never tried', () => {
+    const c = new WatchOrPark();
+    expect(run(c, 4 * PROBE, (w) => (w ? 0.004 : 0.04)).every((w) => w)).toBe(true);
+  });
+
+  it('one slow epoch among quick ones (a preemption) changes nothing', () => {
+    const c = new WatchOrPark();
+    run(c, 3, () => 0.004);
+    run(c, 1, () => 0.08);
+    expect(run(c, 2 * PROBE, (w) => (w ? 0.004 : 0.04)).every((w) => w)).toBe(true);
+  });
+
+  it('when watching runs slow and parking costs less than half, it parks, tries a watch every PROBE-th epoch, and watches again once that pays', () => {
+    const c = new WatchOrPark();
+    let contended = true;
+    const crossing = (w: boolean) => (contended ? (w ? 0.08 : 0.025) : w ? 0.004 : 0.04);
+    const choices = run(c, 4 * PROBE, crossing);
+    const parked = choices.filter((w) => !w).length;
+    expect(parked).toBeGreaterThan(3 * PROBE); // mostly parked
+    expect(choices.slice(PROBE).filter((w) => w).length).toBeGreaterThanOrEqual(2); // but it kept trying
+    contended = false;
+    const after = run(c, 2 * PROBE, crossing);
+    expect(after.slice(-PROBE).every((w) => w)).toBe(true); // back to watching, and it stays
+  });
+
+  it('when both ways are slow alike (a slow machine, not a contended one) it keeps watching', () => {
+    const c = new WatchOrPark();
+    const choices = run(c, 4 * PROBE, () => 0.06);
+    expect(choices.filter((w) => w).length).toBeGreaterThan(3 * PROBE);
   });
 });

@@ -13,7 +13,7 @@
 //   1. worker: seq = previous seq + 1. The request goes into the request buffer
 //      (REQ_LEN = bytes) or, too big for it, as `{seq, text}` on the bridge port
 //      (REQ_LEN = -1), posted BEFORE step 2 so that it is there when the main thread looks;
-//      REQ_THINK = microseconds since the last reply.
+//      REQ_THINK = microseconds since the last reply (the guest's own time).
 //   2. worker: REQ_SEQ = seq, notify REQ_SEQ; watches REPLY_SEQ a moment (SpinWatch), then
 //      loops `Atomics.wait(REPLY_SEQ, seen)` until REPLY_SEQ == seq. Any other wake-up
 //      (spurious, an old reply) waits again.
@@ -25,7 +25,8 @@
 //   4. main: the call's reply is written only if the guest still waits for exactly this
 //      seq (`pending`); a reply for a call that timed out, or a second reply, is dropped.
 //      The reply goes into the reply buffer (REPLY_LEN) or as `{seq, text}` on the port
-//      (REPLY_LEN = -1, posted first); then REPLY_SEQ = seq, notify REPLY_SEQ.
+//      (REPLY_LEN = -1, posted first); REPLY_THINK = microseconds since the request was
+//      taken (the handler's own time); then REPLY_SEQ = seq, notify REPLY_SEQ.
 //   5. worker: reads REPLY_LEN and the reply buffer, or takes port messages until the one
 //      with its seq (older ones are dropped).
 //
@@ -55,7 +56,13 @@ export const Ctl = {
    * how soon after a reply the main thread can expect the next request (SpinWatch).
    */
   REQ_THINK: 5,
-  SIZE: 6,
+  /**
+   * Microseconds the main thread took from taking this reply's request to replying (its
+   * handler, not how long it took to notice the request): whether the worker's watch for
+   * a reply is worth it (SpinWatch).
+   */
+  REPLY_THINK: 6,
+  SIZE: 7,
 } as const;
 
 /** Bytes of each shared buffer (request and reply) of a session (allocated lazily by the OS). */
@@ -167,13 +174,20 @@ export type FromWorker =
  *
  * While one cell runs in the process, how long to watch is predicted from the waits seen
  * lately, every wait counted, watched or not (the caller reports one that outlasted its
- * watch with `waited`): twice their smoothed length, within [minMs, maxMs], and no watch
- * when they run longer than half of maxMs (a slow handler, Python working between calls).
- * Counting misses instead does not work for one busy session: the two sides depend on each
- * other, a side that stops watching answers through its slower path, which makes the other
- * side's watch miss in turn, and two back-offs can keep missing in alternation for as long
- * as the calls go on (seen: 30 us per call where 8 is the norm, and 45 us over the first
- * 2,000 calls of a process).
+ * watch with `waited`): twice their smoothed length, within [minMs, maxMs]. Whether to watch
+ * at all depends on the other side's own time, which it reports with each exchange
+ * (`own`: REQ_THINK, REPLY_THINK): no watch when that runs longer than half of maxMs (a slow
+ * handler, Python working between calls).
+ *
+ * The two sides depend on each other: a side that stops watching answers through its slower
+ * path, which makes the other side's watch miss in turn, and both can stay in that slow
+ * state for as long as the calls go on. Counting misses falls into it (seen: 30 us per call
+ * where 8 is the norm). So did deciding from the waits themselves, which include the other
+ * side's slow path: with another process busy on one of the two cores (or V8 compiling the
+ * guest there, in a new process's first calls), calls went 8 us and 80 us in stretches of
+ * thousands, the worker's smoothed wait above the cut-off while the main thread's handler
+ * took 3 us. The other side's own time does not grow when it is slow to notice, so a watch
+ * that caught a slow answer catches the next quick one.
  *
  * With several cells running, the threads compete for the cores, and the older rule serves
  * them better (measured with 2, 4 and 20 sessions calling at once): watch minMs, and after a
@@ -182,6 +196,8 @@ export type FromWorker =
 export class SpinWatch {
   /** Smoothed wait, ms (an exponential moving average, each wait capped at 4 x maxMs). */
   private typical: number;
+  /** Smoothed own time of the other side, ms (what it reports with `own`). */
+  private other: number;
   private readonly cap: number;
   private skip = 0;
   private backoff = 0;
@@ -190,6 +206,7 @@ export class SpinWatch {
     private readonly maxMs: number,
   ) {
     this.typical = minMs;
+    this.other = 0;
     this.cap = 4 * maxMs;
   }
 
@@ -200,7 +217,7 @@ export class SpinWatch {
    */
   watch(ready: () => boolean, since: number, solo: boolean): boolean {
     let budget: number;
-    if (solo) budget = this.typical > this.maxMs / 2 ? 0 : Math.min(this.maxMs, Math.max(this.minMs, 2 * this.typical));
+    if (solo) budget = this.other > this.maxMs / 2 ? 0 : Math.min(this.maxMs, Math.max(this.minMs, 2 * this.typical));
     else if (this.skip > 0) {
       this.skip--;
       budget = 0;
@@ -224,6 +241,61 @@ export class SpinWatch {
   /** A wait (ms) that the watch did not see end. */
   waited(ms: number): void {
     this.typical += (Math.min(ms, this.cap) - this.typical) / 4;
+  }
+
+  /** The other side's own time (ms) in the exchange that just ended, as it reported it. */
+  own(ms: number): void {
+    this.other += (Math.min(ms, this.cap) - this.other) / 4;
+  }
+}
+
+/**
+ * Whether the worker should watch for replies at all while its cell runs alone, chosen by
+ * measuring. A watch pays while each side has a core to itself: the reply is seen within
+ * microseconds, where parking costs a futex wake-up (30-50 us on this 2-vCPU VM). When a
+ * third thread wants a core (another process, or V8 compiling the guest in the background
+ * during a new process's first seconds), two watching threads keep the one with work to do
+ * off the core: calls measured 80 us in stretches of thousands, against 25-40 us with the
+ * worker parking at once (which hands its core to the main thread).
+ *
+ * So the worker keeps the median crossing (round trip less the handler's own time: what
+ * the choice changes) of each way over epochs of EPOCH calls. It watches; once watching
+ * runs slow (over SLOW_MS, smoothed), it tries an epoch of parking, and parks while that
+ * costs less than half as much, trying the other way every PROBE-th epoch. A watch that
+ * stays quick never tries parking: the common case pays nothing for this.
+ */
+export class WatchOrPark {
+  static readonly EPOCH = 32;
+  static readonly PROBE = 8;
+  static readonly SLOW_MS = 0.03;
+  /** Whether this epoch watches. */
+  watching = true;
+  private calls = 0;
+  private epoch = 0;
+  private readonly samples = new Float64Array(WatchOrPark.EPOCH);
+  /** Smoothed median crossing (ms) of watching and of parking; NaN until measured. */
+  private readonly cost = { watch: Number.NaN, park: Number.NaN };
+
+  /** The crossing (ms) of a call made under this epoch's choice. */
+  record(ms: number): void {
+    this.samples[this.calls++] = ms;
+    if (this.calls < WatchOrPark.EPOCH) return;
+    this.calls = 0;
+    const median = this.samples.sort()[WatchOrPark.EPOCH >> 1]!;
+    const key = this.watching ? 'watch' : 'park';
+    const was = this.cost[key];
+    // A quick epoch is believed at once (back to watching as soon as it pays again); a slow
+    // one moves the estimate a quarter of the way (one preempted epoch changes nothing).
+    this.cost[key] = Number.isNaN(was) || median < was ? median : was + (median - was) / 4;
+    this.epoch++;
+    const { watch, park } = this.cost;
+    if (!(watch > WatchOrPark.SLOW_MS)) {
+      this.watching = true;
+      return;
+    }
+    const parkPays = park < watch / 2; // false while parking is unmeasured
+    const probe = Number.isNaN(park) || this.epoch % WatchOrPark.PROBE === 0;
+    this.watching = probe ? parkPays : !parkPays;
   }
 }
 

@@ -8,7 +8,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { decodeCheckpoint, encodeCheckpoint, PAGE } from './checkpoint.js';
 import { checkRequest } from './host-calls.js';
 import { GuestCrash, GuestInstance } from './instance.js';
-import { Ctl, DATA_BYTES, type FromWorker, type GuestSetup, type ParkedGuest, type ParkingSetup, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage } from './session-protocol.js';
+import { Ctl, DATA_BYTES, type FromWorker, type GuestSetup, type ParkedGuest, type ParkingSetup, type ToWorker, type WorkerConfig, type WorkerSetup, nextSeq, SpinWatch, takePortMessage, WatchOrPark } from './session-protocol.js';
 import { applyQuota, makeDir } from './wasi/memfs.js';
 import { IMAGE_PAGE } from './split-image.js';
 import { openWorkspace } from './workspace.js';
@@ -34,6 +34,8 @@ const decoder = new TextDecoder();
 let seq = 0;
 /** A call watches for its reply 50-250 us before it parks (session-protocol.ts). */
 const replyWatch = new SpinWatch(0.05, 0.25);
+/** Watch for replies at all, or park at once: measured (session-protocol.ts). */
+const watchOrPark = new WatchOrPark();
 /** How many cells the process runs now (WorkerSetup.running). */
 const runningCells = new Int32Array(setup.running);
 const replied = () => Atomics.load(ctl, Ctl.REPLY_SEQ) === seq; // made once: it runs on every call
@@ -61,7 +63,8 @@ function hostCall(request: string): string {
   Atomics.notify(ctl, Ctl.REQ_SEQ);
   // A quick handler answers within microseconds: watching for it a moment costs less than
   // parking this thread and being woken (futex round trip); a slow one finds it parked.
-  if (!replyWatch.watch(replied, sent, Atomics.load(runningCells, 0) <= 1)) {
+  const solo = Atomics.load(runningCells, 0) <= 1;
+  if (!((!solo || watchOrPark.watching) && replyWatch.watch(replied, sent, solo))) {
     // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
     // with an older reply) reads REPLY_SEQ again and waits again.
     for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {
@@ -70,6 +73,9 @@ function hostCall(request: string): string {
     replyWatch.waited(performance.now() - sent);
   }
   answeredAt = performance.now();
+  const handlerMs = Atomics.load(ctl, Ctl.REPLY_THINK) / 1000;
+  replyWatch.own(handlerMs);
+  if (solo) watchOrPark.record(answeredAt - sent - handlerMs); // what the choice changes: the crossing
   const length = Atomics.load(ctl, Ctl.REPLY_LEN);
   if (length >= 0) return decoder.decode(replyBuffer.subarray(0, length));
   const reply = takePortMessage(setup.port, seq, receiveMessageOnPort);

@@ -201,7 +201,8 @@ interface Cell {
   stopping: { kind: 'timeout' | 'cancelled'; message: string } | undefined;
   timers: NodeJS.Timeout[];
   /** The request the guest is blocked on (its seq): a `call` in flight, or a parked `wait`. */
-  waiting: { kind: 'call' | 'wait'; seq: number; timer?: NodeJS.Timeout } | undefined;
+  /** The request being answered; `at`: when it was taken (performance.now(), for REPLY_THINK). */
+  waiting: { kind: 'call' | 'wait'; seq: number; at: number; timer?: NodeJS.Timeout } | undefined;
   /** `start`ed calls that finished, not yet handed to a `wait`: `{"id":N,...reply}` texts. */
   finished: string[];
   /** An Atomics.waitAsync for the next request is parked (one at a time). */
@@ -538,7 +539,9 @@ export class Session {
     const seq = Atomics.load(this.handle!.ctl, Ctl.REQ_SEQ);
     if (seq !== this.lastSeq) {
       this.lastSeq = seq;
-      cell.waiting = { kind: 'call', seq };
+      cell.waiting = { kind: 'call', seq, at: performance.now() };
+      const think = Atomics.load(this.handle!.ctl, Ctl.REQ_THINK);
+      if (think >= 0) this.requestWatch.own(think / 1000);
       const length = Atomics.load(this.handle!.ctl, Ctl.REQ_LEN);
       const text = length >= 0 ? decoder.decode(this.handle!.request.subarray(0, length)) : takePortMessage(this.handle!.port, seq, builtin('node:worker_threads').receiveMessageOnPort);
       try {
@@ -558,8 +561,7 @@ export class Session {
    * request in a microtask (no event-loop turn, no recursion) instead of waiting for the
    * parked listener to be woken.
    */
-  private spinForNext(cell: Cell): void {
-    const now = performance.now();
+  private spinForNext(cell: Cell, now: number): void {
     if (cell.stopping || now - cell.chainStart > SPIN_CHAIN_MS) return;
     if (this.requestWatch.watch(this.requested, now, Atomics.load(runningCells, 0) === 1)) queueMicrotask(() => this.takeRequest(cell));
     else cell.missedNext = true;
@@ -614,9 +616,11 @@ export class Session {
     const cell = this.cell;
     if (!cell || cell.waiting?.seq !== seq) return;
     if (cell.waiting.timer) clearTimeout(cell.waiting.timer);
-    const kind = cell.waiting.kind;
+    const { kind, at } = cell.waiting;
     cell.waiting = undefined;
     const { ctl, reply, port } = this.handle!;
+    const now = performance.now();
+    Atomics.store(ctl, Ctl.REPLY_THINK, Math.min(0x7fff_ffff, Math.round((now - at) * 1000)));
     // A UTF-16 string of n units is at most 3n UTF-8 bytes: small ones go in the buffer.
     const { read, written } = text.length * 3 <= reply.length ? encoder.encodeInto(text, reply) : { read: -1, written: 0 };
     if (read === text.length) {
@@ -628,7 +632,7 @@ export class Session {
     Atomics.store(ctl, Ctl.REPLY_SEQ, seq);
     Atomics.notify(ctl, Ctl.REPLY_SEQ);
     // After a `wait`, the other started calls finish in this thread's microtasks: no spin.
-    if (kind === 'call') this.spinForNext(cell);
+    if (kind === 'call') this.spinForNext(cell, now);
   }
 
   private finish(cell: Cell, result: Omit<RunResult, 'toolCalls' | 'stdout' | 'stderr'>): void {
@@ -690,7 +694,7 @@ export class Session {
         return;
       }
       case 'wait': {
-        cell.waiting = { kind: 'wait', seq };
+        cell.waiting = { kind: 'wait', seq, at: performance.now() };
         for (const s of r.start) {
           void this.dispatch(cell, s.req).then((reply) => {
             if (this.cell !== cell) return;
