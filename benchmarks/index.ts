@@ -16,7 +16,7 @@ import { contextSizes } from './context-size.js';
 import { loadMonty, montyHostCall, montyNewSandbox, montyRssPerRepl, montySpecifier } from './monty.js';
 import { packageCost } from './packages.js';
 import { jsonRpcRoundTrip, loadPyodideFresh, loadPyodideFromSnapshot, pyodideFfi, pyodideRun, timeToFirstOutput } from './peers.js';
-import { type Stats, benchGuestDir, cellAfterIdle, concurrentCalls, firstCalls, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
+import { type Stats, benchGuestDir, busyCoreCalls, cellAfterIdle, concurrentCalls, firstCalls, handlers, roundTrip, rssPerSession, stats, threadPingPong } from './runtime.js';
 import { runIfMain } from './script.js';
 import { type StartupResult, startupInChild, startupMarkdown } from './startup.js';
 import { type Interpreter, montyInterpreter, nativeInterpreter, pyodideInterpreter, ticInterpreter, workloads, workloadsMarkdown } from './workloads.js';
@@ -99,6 +99,7 @@ async function callbacks(dir: string) {
   log('3/6 callback latency (Python -> host -> Python)');
   const rt = await roundTrip(dir);
   const first = firstCalls(dir);
+  const busy = await busyCoreCalls(dir);
   const concurrent: Record<number, number> = {};
   for (const k of [1, 4, 20]) concurrent[k] = await concurrentCalls(dir, k);
   const floor = await threadPingPong();
@@ -109,6 +110,7 @@ async function callbacks(dir: string) {
   return {
     'tooliscode, sync handler': rt.sync,
     'tooliscode, sync handler, first 2 000 calls of a new process (3 processes)': first,
+    'tooliscode, sync handler, another process keeping one core busy': busy,
     'tooliscode, async handler': rt.async,
     'Pyodide sync FFI call (in-thread, no isolation)': ffi,
     ...(montyCall ? { 'Monty external function (in-thread; per call over a loop of 3 000, minus the bare loop)': montyCall } : {}),
@@ -258,6 +260,8 @@ async function main(): Promise<void> {
     'Microseconds per call of a trivial handler as Python sees it (`time.perf_counter_ns` around each call; 3 000 calls after a warm-up). tooliscode runs the guest in a worker and the handler on the host\'s event loop; Pyodide calls JavaScript in the same thread (and its FFI can reach the host\'s globals).',
     '',
     ...statsTable('call', 'us', callRows, 'tooliscode, async handler'),
+    '',
+    'The row with another process keeping one core busy (`node -e "for (;;) {}"`): a noisy neighbour, 3 x 2 000 calls after 20 000 to warm up; on two cores, V8 compiling the guest in the background does the same to a new process\'s first calls.',
     '',
     `\`asyncio.gather\` of 100 \`aio\` calls: ${f(aioGatherPerCallUs)} us per call (median of 30 gathers after 10 to warm up). Target: async round trip <= 30 us p50.`,
     '',

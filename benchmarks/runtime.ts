@@ -6,7 +6,7 @@
 // cell sees. RSS is measured in a child process per count so that nothing else of this
 // process is in the figure.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { Bench } from 'tinybench';
 import { build } from '../compiler/build.js';
 import { runIfMain } from './script.js';
 import { loadGuest } from '../runtime/guest.js';
-import type { Session } from '../runtime/session.js';
+import type { RunResult, Session } from '../runtime/session.js';
 
 const TOOLS = [
   { name: 'ping', description: 'Answers at once (sync handler).', inputSchema: { type: 'object', properties: { n: { type: 'integer' } } } },
@@ -57,16 +57,22 @@ function fromTask(bench: Bench, name: string): Stats {
 }
 
 /** Microseconds per SDK call as the cell sees it, sync and async handler; and the JS floor. */
+/** A cell that calls `tools.<tool>` `calls` times in a loop and returns each call's nanoseconds (as JSON). */
+const callLoop = (tool: string, calls: number) =>
+  `import time, json\nts = []\nfor i in range(${calls}):\n    t = time.perf_counter_ns()\n    tools.${tool}(n=i)\n    ts.append(time.perf_counter_ns() - t)\njson.dumps(ts)`;
+
+/** The microseconds per call of a callLoop cell's result. */
+function callTimes(r: RunResult): number[] {
+  if (!r.ok) throw new Error(r.error!.traceback);
+  return (JSON.parse(JSON.parse(r.value!.replace(/^'|'$/g, '"')) as string) as number[]).map((ns) => ns / 1000);
+}
+
 export async function roundTrip(dir: string, calls = 3000): Promise<{ sync: Stats; async: Stats; aioGather: number; jsFloor: Stats }> {
   const guest = await loadGuest(dir, { warm: 0 });
   const s = await guest.createSession({ handlers });
-  const cell = (tool: string) =>
-    `import time, json\nts = []\nfor i in range(${calls}):\n    t = time.perf_counter_ns()\n    tools.${tool}(n=i)\n    ts.append(time.perf_counter_ns() - t)\njson.dumps(ts)`;
   const measure = async (tool: string) => {
-    await s.run(cell(tool).replace(String(calls), '200')); // warm the path
-    const r = await s.run(cell(tool));
-    if (!r.ok) throw new Error(r.error!.traceback);
-    return stats((JSON.parse(JSON.parse(r.value!.replace(/^'|'$/g, '"')) as string) as number[]).map((ns) => ns / 1000));
+    await s.run(callLoop(tool, 200)); // warm the path
+    return stats(callTimes(await s.run(callLoop(tool, calls))));
   };
   const sync = await measure('ping');
   const asyncStats = await measure('ping_async');
@@ -195,11 +201,31 @@ export function firstCalls(dir: string, calls = 2000, processes = 3): Stats {
 async function firstCallsChild(dir: string, calls: number): Promise<void> {
   const guest = await loadGuest(dir);
   const s = await guest.createSession({ handlers });
-  const r = await s.run(`import time, json\nts = []\nfor i in range(${calls}):\n    t = time.perf_counter_ns()\n    tools.ping(n=i)\n    ts.append(time.perf_counter_ns() - t)\njson.dumps(ts)`);
-  if (!r.ok) throw new Error(r.error!.traceback);
-  process.stdout.write(JSON.stringify((JSON.parse(JSON.parse(r.value!.replace(/^'|'$/g, '"')) as string) as number[]).map((ns) => ns / 1000)));
+  process.stdout.write(JSON.stringify(callTimes(await s.run(callLoop('ping', calls)))));
   await s.close();
   await guest.close();
+}
+
+/**
+ * Microseconds per sync call while another process keeps one of the cores busy (a noisy
+ * neighbour; on two cores, what V8's background compiles also do): 3 x 2,000 calls after
+ * 20,000 that warm the path, pooled.
+ */
+export async function busyCoreCalls(dir: string): Promise<Stats> {
+  const busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const guest = await loadGuest(dir, { warm: 0 });
+    const s = await guest.createSession({ handlers });
+    callTimes(await s.run(callLoop('ping', 20_000)));
+    const samples: number[] = [];
+    for (let k = 0; k < 3; k++) samples.push(...callTimes(await s.run(callLoop('ping', 2000))));
+    await s.close();
+    await guest.close();
+    return stats(samples);
+  } finally {
+    busy.kill();
+  }
 }
 
 /** RSS added per idle session (each has run one cell), measured in a fresh process. */
