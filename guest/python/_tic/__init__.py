@@ -36,9 +36,10 @@ def _init() -> None:
 
     for name in _preload.MODULES:
         __import__(name)
-    from _tic import aio
+    from _tic import aio, threads
 
     aio.install()
+    threads.install()
     _interruptible_sleep()
     _load_sdk()
     _check.load()  # the SDK's signature table, read once into the snapshot
@@ -394,9 +395,10 @@ def _run_cell(source: str) -> str:
     source = _check.strip_options(source)  # the host's per-cell options (check mode)
     if _cell_count == 0:
         _start_session()
-    from _tic import aio
+    from _tic import aio, threads
 
     aio.forget_pending()
+    threads.forget_pending()
     _cell_count += 1
     filename = f"{_CELL_PREFIX}{_cell_count}>"
     # Register the source so tracebacks can quote the cell's lines.
@@ -409,12 +411,12 @@ def _run_cell(source: str) -> str:
         _check.cell(tree, source, _namespace)  # may refuse the cell before anything runs
         body, last = _split_last_expression(tree)
         _execute(compile(body, filename, "exec", _TOP_LEVEL_AWAIT))
-        if last is not None:
-            value = _execute(compile(last, filename, "eval", _TOP_LEVEL_AWAIT))
-            if value is not None:
-                builtins._ = value  # like the REPL: `_` is the last value
-                # Still in the cell: a slow __repr__ is interrupted by the timeout.
-                result["value"] = _render(value, limit)
+        value = None if last is None else _execute(compile(last, filename, "eval", _TOP_LEVEL_AWAIT))
+        threads.run_pending()  # the threads the cell started and did not join (threads.py)
+        if value is not None:
+            builtins._ = value  # like the REPL: `_` is the last value
+            # Still in the cell: a slow __repr__ is interrupted by the timeout.
+            result["value"] = _render(value, limit)
     except BaseException as exc:  # noqa: BLE001 - everything a cell raises goes back to the host
         _tic_host.in_cell(False)
         result = {"ok": False, "error": _describe(exc, limit)}

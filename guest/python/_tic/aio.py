@@ -12,6 +12,7 @@ import selectors
 
 import _tic
 import _tic_host
+from _tic import threads
 
 _pending: dict = {}  # call id -> future of its decoded reply
 _starting: list = []  # JSON of the calls not yet sent to the host
@@ -21,6 +22,10 @@ _next_id = 0
 class HostSelector(selectors.SelectSelector):
     def select(self, timeout=None):
         if not _pending:
+            # A thread the cell started may be what the loop waits for (threads.py): run it
+            # rather than block (asyncio.run's end waits for one that shuts the executor down).
+            if threads.run_next():
+                timeout = 0
             events = super().select(timeout)
             _tic_host.check_interrupt()  # a timeout may have cut the wait short
             return events
