@@ -144,3 +144,19 @@ describe('bz2 and lzma', () => {
     expect(v).toBe("(True, True, True, True, 'line\\nline\\nline\\n', True, True)");
   });
 });
+
+describe('home', () => {
+  it('is the workspace: Path.home() and ~ paths land there, with the environment still empty', async () => {
+    const s = await session();
+    const v = await value(
+      s,
+      [
+        'import os',
+        'from pathlib import Path',
+        '(Path.home() / "notes.txt").write_text("hi")',
+        '(str(Path.home()), os.path.expanduser("~/a.csv"), os.path.expanduser(b"~"), os.path.expanduser("~root"), open("notes.txt").read(), sorted(os.environ))',
+      ].join('\n'),
+    );
+    expect(v).toBe("('/workspace', '/workspace/a.csv', b'/workspace', '~root', 'hi', [])");
+  });
+});

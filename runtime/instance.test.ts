@@ -45,6 +45,17 @@ describe('a cell', () => {
     expect(r.error?.type).toBe('NameError');
   });
 
+  it("runs in the __main__ module, as a script does: unittest.main(), pickle of a cell's class and doctest find what cells define", async () => {
+    const g = await fresh();
+    g.run('from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int');
+    expect(g.run('import pickle\npickle.loads(pickle.dumps(Point(1, 2)))').value).toBe('Point(x=1, y=2)');
+    const t = g.run('import unittest\nclass TestPoint(unittest.TestCase):\n    def test_x(self):\n        self.assertEqual(Point(3, 4).x, 3)\nunittest.main(argv=["cell"], exit=False)');
+    expect(t.stderr).toMatch(/Ran 1 test/);
+    const d = g.run('def double(n):\n    """\n    >>> double(21)\n    42\n    """\n    return n * 2\nimport doctest\ndoctest.testmod()');
+    expect(d.value).toBe('TestResults(failed=0, attempted=1)');
+    expect(g.run('import sys\nsys.modules["__main__"].Point is Point').value).toBe('True');
+  });
+
   it('imports snapshotted stdlib modules and zlib', async () => {
     const g = await fresh();
     const r = g.run(

@@ -24,8 +24,11 @@ from _tic import check as _check  # pre-flight check of cells (check.py)
 from _tic.check import CellCheckError as CellCheckError
 from _tic.content import Audio as Audio, Image as Image, Resource as Resource, ResourceLink as ResourceLink, decode as _decode_content
 
-# One namespace for every cell of the session: that is what makes globals persist.
-_namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+# One namespace for every cell of the session: that is what makes globals persist. It is
+# the __main__ module's own, as a script's is: unittest.main(), pickle of a class a cell
+# defined, typing.get_type_hints and doctest find names through sys.modules["__main__"].
+_namespace: dict = sys.modules["__main__"].__dict__
+_namespace["__builtins__"] = builtins
 _cell_count = 0
 _CELL_PREFIX = "<cell-"
 
@@ -41,6 +44,7 @@ def _init() -> None:
     aio.install()
     threads.install()
     _interruptible_sleep()
+    _home_is_workspace()
     _load_sdk()
     _check.load()  # the SDK's signature table, read once into the snapshot
     _load_packages()
@@ -66,6 +70,27 @@ def _interruptible_sleep() -> None:
         _tic_host.check_interrupt()
 
     time.sleep = interruptible
+
+
+def _home_is_workspace() -> None:
+    """`~` is the workspace. The guest has no HOME (its environment is empty) and no pwd
+    module, so `Path.home()` raised "Could not determine home directory" and `~/out.csv`
+    stayed a relative path named `~`; a cell's home is where its files go."""
+    import functools
+    import os
+    import posixpath
+
+    expand = posixpath.expanduser
+
+    @functools.wraps(expand)
+    def expanduser(path):
+        path = os.fspath(path)
+        tilde, sep, home = (b"~", b"/", b"/workspace") if isinstance(path, bytes) else ("~", "/", "/workspace")
+        if "HOME" not in os.environ and (path == tilde or path.startswith(tilde + sep)):
+            return home + path[1:]
+        return expand(path)
+
+    posixpath.expanduser = expanduser
 
 
 SDK_DIR = "/lib/sdk"
