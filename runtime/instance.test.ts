@@ -56,6 +56,32 @@ describe('a cell', () => {
     expect(g.run('import sys\nsys.modules["__main__"].Point is Point').value).toBe('True');
   });
 
+  it('recurses as deep as native CPython 3.11 does (limit 1000), and past that raises RecursionError instead of ending the guest', async () => {
+    const g = await fresh();
+    const r = g.run(`import sys, functools
+def depth(n):
+    return 0 if n == 0 else 1 + depth(n - 1)
+class Node:
+    def __init__(self, n):
+        self.child = Node(n - 1) if n else None
+@functools.lru_cache(None)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+def key_chain(n):
+    return sorted([n], key=lambda v: key_chain(v - 1) if v else 0)[0] if n else 0
+def outcome(f, *a):
+    try:
+        f(*a)
+        return "ok"
+    except RecursionError:
+        return "RecursionError"
+(sys.getrecursionlimit(), outcome(depth, 990), outcome(Node, 480), outcome(fib, 480), outcome(depth, 1200), outcome(Node, 900), outcome(key_chain, 450))`);
+    expect(r.error?.traceback).toBeUndefined();
+    // What /usr/bin/python3.11 prints for the same cell.
+    expect(r.value).toBe("(1000, 'ok', 'ok', 'ok', 'RecursionError', 'RecursionError', 'RecursionError')");
+    expect(g.run('1 + 1').value).toBe('2');
+  });
+
   it('imports snapshotted stdlib modules and zlib', async () => {
     const g = await fresh();
     const r = g.run(

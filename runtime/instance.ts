@@ -51,6 +51,8 @@ export interface GuestImage {
    * memory its data segments make, read into every instance's memory before anything runs.
    */
   memoryImage?: string;
+  /** Its non-zero pages (split-image.ts nonZeroRuns): what is read of it. */
+  memoryRuns?: number[];
 }
 
 /** A file read once, the first time a guest opens it: most cells never leave the snapshot. */
@@ -74,14 +76,14 @@ export async function compileGuest(wasmPath: string, lib: Record<string, Uint8Ar
   // each instance instead (split-image.ts), cached in this folder.
   tuneV8ForGuest();
   let code: Uint8Array<ArrayBuffer> | undefined;
-  let memoryImage: string | undefined;
+  let split: ReturnType<typeof splitGuest>;
   try {
-    const split = options.splitCacheDir !== undefined ? splitGuest(wasmPath, options.splitCacheDir) : undefined;
-    if (split) [code, memoryImage] = [readFileSync(split.codePath) as Uint8Array<ArrayBuffer>, split.memoryPath];
+    split = options.splitCacheDir !== undefined ? splitGuest(wasmPath, options.splitCacheDir) : undefined;
+    if (split) code = readFileSync(split.codePath) as Uint8Array<ArrayBuffer>;
   } catch {
     code = undefined; // compiled whole, as without the option
   }
-  if (code) return { module: await WebAssembly.compile(code), snapshot, lib, memoryImage: memoryImage! };
+  if (code && split) return { module: await WebAssembly.compile(code), snapshot, lib, memoryImage: split.memoryPath, memoryRuns: split.runs };
   const module = await WebAssembly.compile(readFileSync(wasmPath));
   return { module, snapshot, lib };
 }
@@ -193,7 +195,7 @@ export class GuestInstance {
     const instance = new WebAssembly.Instance(image.module, { wasi_snapshot_preview1: this.wasi.imports(), tic, ...(options.memory ? { env: { memory: options.memory } } : {}) });
     this.instance = instance;
     this.exports = instance.exports as unknown as GuestExports;
-    if (image.memoryImage !== undefined) loadMemoryImage(this.exports.memory, image.memoryImage);
+    if (image.memoryImage !== undefined) loadMemoryImage(this.exports.memory, image.memoryImage, image.memoryRuns);
     this.wasi.bind(this.exports.memory);
     if (!image.snapshot) {
       // No snapshot: run the C constructors and boot Python now (what Wizer did at build time).

@@ -184,7 +184,7 @@ export function spawnWorker(guest: GuestSetup | undefined, script: URL): WorkerH
   // replies and output are capped in MB) makes V8 size the thread's heap from it rather than
   // from the machine: 0.75 MB less per idle worker, about 0.9 MB per idle session; caps of
   // 2 GB and more save nothing (measured on Node 20, 50 sessions).
-  const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxOldGenerationSizeMb: 1536 }, ...(execArgv ? { execArgv } : {}) });
+  const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxOldGenerationSizeMb: 1536, stackSizeMb: WORKER_STACK_MB }, ...(execArgv ? { execArgv } : {}) });
   worker.unref();
   const ready = readyOf(worker);
   return { worker, ctl: new Int32Array(ctl), request: new Uint8Array(request), reply: new Uint8Array(reply), port: port1, ready };
@@ -219,6 +219,14 @@ interface Cell {
  * through the event loop, so other sessions, timers and I/O wait no longer than that.
  */
 const SPIN_CHAIN_MS = 2;
+
+/**
+ * The session thread's stack (Node's default is 4 MiB). The guest's wasm frames live on it
+ * (its C stack proper is in its memory, 4 MiB: link.sh): at Python's recursion limit of
+ * 1000, recursion through C (sorted with a recursive key, classes building a tree) must
+ * stop with RecursionError before either stack runs out, which would end the session.
+ */
+const WORKER_STACK_MB = 16;
 
 /** Cells running in this process, shared with the workers (WorkerSetup.running): SpinWatch's `solo`. */
 const runningCells = new Int32Array(new SharedArrayBuffer(4));

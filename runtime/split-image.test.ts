@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGuest } from '../guest/build/index.js';
 import { initialMemory } from './checkpoint.js';
 import { GuestInstance, compileGuest, lazyFileBytes } from './instance.js';
-import { IMAGE_PAGE, loadParkable, splitGuest, splitModule } from './split-image.js';
+import { IMAGE_PAGE, loadMemoryImage, loadParkable, nonZeroRuns, splitGuest, splitModule } from './split-image.js';
 import { SectionId, readSections } from './snapshot/wasm-binary.js';
 
 describe('a snapshot split into its code and its memory image', () => {
@@ -32,6 +32,23 @@ describe('a snapshot split into its code and its memory image', () => {
     rmSync(cache, { recursive: true, force: true });
   });
 
+  it('reads only the non-zero pages of the image into a fresh memory (which is zero elsewhere)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tic-split-'));
+    const file = join(dir, 'memory.bin');
+    const bytes = new Uint8Array(65536);
+    bytes.fill(0xee, 0, IMAGE_PAGE); // page 0: not in the runs, so never read
+    bytes.fill(0x11, 3 * IMAGE_PAGE, 5 * IMAGE_PAGE);
+    writeFileSync(file, bytes);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    loadMemoryImage(memory, file, [3, 5]);
+    const view = new Uint8Array(memory.buffer);
+    expect(view.subarray(0, IMAGE_PAGE).every((b) => b === 0)).toBe(true);
+    expect(view.subarray(3 * IMAGE_PAGE, 5 * IMAGE_PAGE).every((b) => b === 0x11)).toBe(true);
+    loadMemoryImage(memory, file); // without runs: all of it
+    expect(view[0]).toBe(0xee);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('leaves a module with passive segments or a datacount section whole', () => {
     // (module (memory 1) (data "x")) with a datacount section, and with the segment passive.
     const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -51,6 +68,7 @@ describe('a snapshot split into its code and its memory image', () => {
     writeFileSync(file, wasm(1));
     const first = splitGuest(file, join(dir, 'cache'))!;
     expect(readFileSync(first.memoryPath)[0]).toBe(1);
+    expect(first.runs).toEqual(nonZeroRuns(readFileSync(first.memoryPath)));
     writeFileSync(file, wasm(2));
     utimesSync(file, 1, 1);
     const second = splitGuest(file, join(dir, 'cache'))!;

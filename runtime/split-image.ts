@@ -1,5 +1,6 @@
 // A snapshot as two files, derived once from guest.wasm and cached: the module without its
-// data section (4.7 of 15.3 MB) and the memory a fresh instance starts with, raw (11.9 MB).
+// data section (4.7 of 15.3 MB) and the memory a fresh instance starts with, raw (and which
+// of its pages are not zero: only those are read).
 //
 // Compiled whole, the 10.4 MB of data segments are read into a buffer, copied by V8 with
 // the module's wire bytes, and copied again into the instance's memory. Split, V8 compiles
@@ -26,13 +27,15 @@ import type { ParkingSetup } from './session-protocol.js';
 import { Reader, type Section, SectionId, Writer, findSection, initialMemoryImage, readMemories, readSections, setSection, writeModule } from './snapshot/wasm-binary.js';
 
 /** Bumped when the files' format changes. */
-const FORMAT = 'split1';
+const FORMAT = 'split2';
 
 export interface SplitGuest {
   /** The module without its data section. */
   codePath: string;
   /** The initial memory, every byte of it (the module's minimum size). */
   memoryPath: string;
+  /** Its runs of non-zero pages (nonZeroRuns): only these are read, a fresh memory is zero. */
+  runs: number[];
 }
 
 /**
@@ -40,11 +43,13 @@ export interface SplitGuest {
  * module is not the plain case or the cache cannot be written (then compile it whole).
  */
 export function splitGuest(wasmPath: string, cacheDir: string): SplitGuest | undefined {
-  const dir = cachedEntry(wasmPath, cacheDir, FORMAT, ['code.wasm', 'memory.bin'], (wasm) => {
+  const dir = cachedEntry(wasmPath, cacheDir, FORMAT, ['code.wasm', 'memory.bin', 'runs.json'], (wasm) => {
     const parts = splitModule(wasm);
-    return parts && { 'code.wasm': parts.code, 'memory.bin': parts.memory };
+    return parts && { 'code.wasm': parts.code, 'memory.bin': parts.memory, 'runs.json': new TextEncoder().encode(JSON.stringify(nonZeroRuns(parts.memory))) };
   });
-  return dir === undefined ? undefined : { codePath: join(dir, 'code.wasm'), memoryPath: join(dir, 'memory.bin') };
+  if (dir === undefined) return undefined;
+  const runs = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as number[];
+  return { codePath: join(dir, 'code.wasm'), memoryPath: join(dir, 'memory.bin'), runs };
 }
 
 /**
@@ -116,9 +121,28 @@ export function splitModule(wasm: Uint8Array): { code: Uint8Array; memory: Uint8
   return plain && { code: writeModule(plain.sections.filter((s) => s.id !== SectionId.data)), memory: plain.image };
 }
 
-/** Reads the memory image into a fresh instance's memory, which must be exactly its size. */
-export function loadMemoryImage(memory: WebAssembly.Memory, path: string): void {
-  readInto(path, new Uint8Array(memory.buffer));
+/**
+ * Reads the memory image into a fresh instance's memory, which must be exactly its size:
+ * with `runs`, only those pages (the rest is zero already: the C stack's 4 MiB, mostly).
+ */
+export function loadMemoryImage(memory: WebAssembly.Memory, path: string, runs?: number[]): void {
+  const view = new Uint8Array(memory.buffer);
+  if (!runs) return readInto(path, view);
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== view.length) throw new Error(`the memory image ${path} has ${size} bytes, the guest's memory ${view.length}`);
+    for (let i = 0; i < runs.length; i += 2) {
+      const end = Math.min(size, runs[i + 1]! * IMAGE_PAGE);
+      for (let at = runs[i]! * IMAGE_PAGE; at < end; ) {
+        const n = readSync(fd, view, at, end - at, at);
+        if (n === 0) throw new Error(`the memory image ${path} ended early`);
+        at += n;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Largest memory a parked session's guest may grow to, in 64 KiB pages (4 GiB, wasm32's all). */

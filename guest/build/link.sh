@@ -14,7 +14,7 @@ $WASI_CC -O2 -g0 -I. -IInclude -c "$SHIM" -o "$OUT/tic_shim.o"
 $WASI_CC -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
   -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=sbrk -Wl,--wrap=free \
   -Wl,--wrap=__wasi_fd_filestat_get -Wl,--wrap=__wasi_path_filestat_get \
-  -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 \
+  -z stack-size=4194304 -Wl,--stack-first -Wl,--initial-memory=14680064 \
   -o "$OUT/core.wasm" "$OUT/tic_shim.o" libpython3.11.a \
   $(makevar MODLIBS) $(makevar LIBS) $(makevar SYSLIBS)
 rm "$OUT/tic_shim.o"

@@ -41,6 +41,10 @@ def _init() -> None:
         __import__(name)
     from _tic import aio, threads
 
+    # Python's own default (CPython 3.11 lowers it to 600 on WASI, for the 512 KiB C stack
+    # of its wasm build; link.sh gives this guest 4 MiB): a recursion a script can make
+    # natively (a DFS 900 deep, a tree of classes 450 deep) works here too.
+    sys.setrecursionlimit(1000)
     aio.install()
     threads.install()
     _interruptible_sleep()
