@@ -64,7 +64,8 @@ function hostCall(request: string): string {
   // A quick handler answers within microseconds: watching for it a moment costs less than
   // parking this thread and being woken (futex round trip); a slow one finds it parked.
   const solo = Atomics.load(runningCells, 0) <= 1;
-  if (!((!solo || watchOrPark.watching) && replyWatch.watch(replied, sent, solo))) {
+  const watch = !solo || watchOrPark.watching; // alone in the process: whether watching pays is measured
+  if (!(watch && replyWatch.watch(replied, sent, solo))) {
     // Only our reply ends the wait: any other wake-up (spurious, or a notify that raced
     // with an older reply) reads REPLY_SEQ again and waits again.
     for (let seen = Atomics.load(ctl, Ctl.REPLY_SEQ); seen !== seq; seen = Atomics.load(ctl, Ctl.REPLY_SEQ)) {

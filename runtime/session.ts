@@ -200,8 +200,10 @@ interface Cell {
   /** Set once the cell is told to stop: every later call of the cell fails at once with this. */
   stopping: { kind: 'timeout' | 'cancelled'; message: string } | undefined;
   timers: NodeJS.Timeout[];
-  /** The request the guest is blocked on (its seq): a `call` in flight, or a parked `wait`. */
-  /** The request being answered; `at`: when it was taken (performance.now(), for REPLY_THINK). */
+  /**
+   * The request the guest is blocked on (its seq): a `call` in flight, or a parked `wait`;
+   * `at`: when it was taken (performance.now(), for REPLY_THINK).
+   */
   waiting: { kind: 'call' | 'wait'; seq: number; at: number; timer?: NodeJS.Timeout } | undefined;
   /** `start`ed calls that finished, not yet handed to a `wait`: `{"id":N,...reply}` texts. */
   finished: string[];
