@@ -35,9 +35,11 @@ export async function runCommand(code: string, options: { snapshot: boolean; gue
   mark('compiled');
   const guest = new GuestInstance(compiled);
   mark('instantiated');
+  let lineOpen = false; // the cell's output so far does not end with a newline
   const result = guest.run(withCellOptions(code, options.check ?? DEFAULT_CHECK_MODE), {
     onStdout: (text) => {
       if (marks && !marks.some(([l]) => l === 'first output')) mark('first output');
+      if (text) lineOpen = !text.endsWith('\n');
       process.stdout.write(text);
     },
     onStderr: (text) => process.stderr.write(text),
@@ -45,7 +47,8 @@ export async function runCommand(code: string, options: { snapshot: boolean; gue
   mark('cell done');
   if (marks) process.stderr.write(`tic: timing (ms since start): ${marks.map(([l, t]) => `${l} ${t.toFixed(1)}`).join(', ')}\n`);
   if (result.ok) {
-    if (result.value !== undefined) process.stdout.write(`${result.value}\n`);
+    // The value on a line of its own, also after output that did not end one.
+    if (result.value !== undefined) process.stdout.write(`${lineOpen ? '\n' : ''}${result.value}\n`);
     return 0;
   }
   process.stderr.write(result.error!.traceback);

@@ -16,10 +16,12 @@ describe('tic run', () => {
     expect(r.status).toBe(0);
   });
 
-  it('prints the final expression value', () => {
+  it('prints the final expression value, on a line of its own', () => {
     const r = tic('run', '-c', '6*7');
     expect(r.stdout).toBe('42\n');
     expect(r.status).toBe(0);
+    // After output that did not end its line (sys.stdout.write returns the count: 2).
+    expect(tic('run', '-c', 'import sys\nsys.stdout.write("hi")').stdout).toBe('hi\n2\n');
   });
 
   it('exits non-zero with the traceback on stderr when the cell raises', () => {
