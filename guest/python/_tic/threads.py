@@ -189,7 +189,8 @@ def run_pending() -> None:
 
 
 def forget_pending() -> None:
-    """A cell that failed leaves its threads unrun (its error is what the cell reports)."""
+    """When a cell starts: threads a failed cell started and never ran are dropped (its
+    error is what that cell reported; a later cell does not run them by surprise)."""
     _pending.clear()
 
 
