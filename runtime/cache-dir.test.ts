@@ -109,6 +109,20 @@ describe('the cache', () => {
   });
 });
 
+describe('pruning with no keep window (keepMs 0)', () => {
+  it('removes an entry used a moment ago, even one whose file time reads a fraction of a millisecond after now', () => {
+    const root = fakeCache([['builds', 'fresh', 1, 0]]);
+    const dir = join(root, 'builds', 'fresh');
+    utimesSync(dir, 1_000_000.0007, 1_000_000.0007); // 0.7 ms past the second, as a file time can be
+    const usedAt = cacheEntries(root)[0]!.usedAt;
+    expect(usedAt % 1).toBeGreaterThan(0); // the file system keeps the fraction
+    // Date.now() has no fraction: the same moment, floored.
+    const r = pruneCache({ root, maxBytes: 0, keepMs: 0, now: Math.floor(usedAt) });
+    expect(r.removed.map((e) => e.path.split('/').pop())).toEqual(['fresh']);
+    rmSync(root, { recursive: true, force: true });
+  });
+});
+
 describe('an entry a live process holds', () => {
   it('stays however old, until its process is gone; `.held-PID` files of dead processes are cleared', async () => {
     const root = fakeCache([

@@ -186,7 +186,9 @@ export function pruneCache(options: { root?: string; maxBytes?: number; keepMs?:
   const keepMs = options.keepMs ?? CACHE_KEEP_MS;
   for (const e of entries.sort((a, b) => a.usedAt - b.usedAt)) {
     if (keptBytes <= budgetBytes) break;
-    if (now - e.usedAt < keepMs || keep.has(resolve(e.path)) || isHeld(e.path)) continue;
+    // keepMs 0 keeps nothing: a file time has sub-millisecond digits that Date.now() drops,
+    // so an entry touched a moment ago can read as used in the future (a flaky test found it).
+    if ((keepMs > 0 && now - e.usedAt < keepMs) || keep.has(resolve(e.path)) || isHeld(e.path)) continue;
     try {
       rmSync(e.path, { recursive: true, force: true });
     } catch {
