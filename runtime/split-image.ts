@@ -126,23 +126,7 @@ export function splitModule(wasm: Uint8Array): { code: Uint8Array; memory: Uint8
  * with `runs`, only those pages (the rest is zero already: the C stack's 4 MiB, mostly).
  */
 export function loadMemoryImage(memory: WebAssembly.Memory, path: string, runs?: number[]): void {
-  const view = new Uint8Array(memory.buffer);
-  if (!runs) return readInto(path, view);
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size !== view.length) throw new Error(`the memory image ${path} has ${size} bytes, the guest's memory ${view.length}`);
-    for (let i = 0; i < runs.length; i += 2) {
-      const end = Math.min(size, runs[i + 1]! * IMAGE_PAGE);
-      for (let at = runs[i]! * IMAGE_PAGE; at < end; ) {
-        const n = readSync(fd, view, at, end - at, at);
-        if (n === 0) throw new Error(`the memory image ${path} ended early`);
-        at += n;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
+  readInto(path, new Uint8Array(memory.buffer), runs);
 }
 
 /** Largest memory a parked session's guest may grow to, in 64 KiB pages (4 GiB, wasm32's all). */
@@ -246,24 +230,32 @@ export function loadParkable(wasmPath: string, cacheDir: string | undefined): Lo
   }
   const read = (n: string) => files?.[n] ?? readFileSync(join(dir!, n));
   const meta = JSON.parse(new TextDecoder().decode(read('meta.json'))) as { globals: GlobalSlot[]; runs: number[]; pages: ParkingSetup['pages'] };
-  // The memory image goes straight into memory every worker reads without a copy.
+  // The memory image goes straight into memory every worker reads without a copy; only its
+  // non-zero pages (a fresh buffer is zero, and its untouched pages take no memory).
   const image = new SharedArrayBuffer(meta.pages.initial * 65536);
   const view = new Uint8Array(image);
   if (files) view.set(files['memory.bin']!);
-  else readInto(join(dir!, 'memory.bin'), view);
+  else readInto(join(dir!, 'memory.bin'), view, meta.runs);
   return { code: read('code.wasm'), globals: meta.globals, parking: { image, runs: meta.runs, pages: meta.pages } };
 }
 
-/** Reads the file at `path`, which must be exactly `view`'s size, into `view`. */
-function readInto(path: string, view: Uint8Array): void {
+/**
+ * Reads the file at `path`, which must be exactly `view`'s size, into `view`: all of it,
+ * or only the pages of `runs` ([first, end) IMAGE_PAGE pairs; `view` is zero elsewhere).
+ */
+function readInto(path: string, view: Uint8Array, runs?: number[]): void {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
     if (size !== view.length) throw new Error(`the memory image ${path} has ${size} bytes, the guest's memory ${view.length}`);
-    for (let at = 0; at < size; ) {
-      const n = readSync(fd, view, at, size - at, at);
-      if (n === 0) throw new Error(`the memory image ${path} ended early`);
-      at += n;
+    const ranges = runs ?? [0, Math.ceil(size / IMAGE_PAGE)];
+    for (let i = 0; i < ranges.length; i += 2) {
+      const end = Math.min(size, ranges[i + 1]! * IMAGE_PAGE);
+      for (let at = ranges[i]! * IMAGE_PAGE; at < end; ) {
+        const n = readSync(fd, view, at, end - at, at);
+        if (n === 0) throw new Error(`the memory image ${path} ended early`);
+        at += n;
+      }
     }
   } finally {
     closeSync(fd);
