@@ -20,9 +20,9 @@ export function tuneV8ForGuest(): void {
   if (process.env.TIC_V8_DEFAULTS === '1') return;
   // TurboFan gives a "huge" function (more than about 8k virtual registers) its mid-tier
   // register allocator, to compile it faster. CPython's eval loop (_PyEval_EvalFrameDefault,
-  // 50 kB of wasm) is one, and the hottest function of every cell: with the full allocator
-  // it compiles once per process in about 0.1-0.5 s more (in the background, Liftoff code
-  // runs meanwhile) and Python code runs about 5-10% faster.
+  // 43 kB of wasm) is one, and the hottest function of every cell: with the full allocator
+  // it compiles once per process in about 0.1 s more (110-165 ms against 50-75; in the
+  // background, Liftoff code runs meanwhile) and Python code runs about 5-10% faster.
   setFlagsFromString('--no-turbo-use-mid-tier-regalloc-for-huge-functions');
   // Inlining of small wasm functions into their wasm callers (V8 11.3, Node 20: off by
   // default and marked experimental; later V8 versions turn it on): the guest is a C program
