@@ -160,3 +160,46 @@ describe('home', () => {
     expect(v).toBe("('/workspace', '/workspace/a.csv', b'/workspace', '~root', 'hi', [])");
   });
 });
+
+describe('errno', () => {
+  it("numbers errors as native CPython on Linux does, and the guest's own ENOTCAPABLE apart", async () => {
+    // The whole errno module against Debian's python3.11 (x86-64 Linux): every name both
+    // have, the same number (wasi-libc's own are different: ENOENT is 44 there).
+    const script = 'import errno, json; print(json.dumps({n: getattr(errno, n) for n in dir(errno) if n[0] == "E"}))';
+    const native = JSON.parse(spawnSync('/usr/bin/python3.11', ['-c', script], { encoding: 'utf8' }).stdout) as Record<string, number>;
+    const s = await session();
+    const printed = await s.run(script);
+    expect(printed.error).toBeUndefined();
+    const guestCodes = JSON.parse(printed.stdout) as Record<string, number>;
+    const shared = Object.keys(guestCodes).filter((n) => n in native);
+    expect(shared.length).toBeGreaterThan(70);
+    expect(shared.filter((n) => guestCodes[n] !== native[n])).toEqual([]);
+    expect(Object.keys(guestCodes).filter((n) => !(n in native))).toEqual(['ENOTCAPABLE']);
+
+    // What a cell prints, and what it compares, as on Linux.
+    const r = await s.run(
+      [
+        'import errno, os',
+        'for f in (lambda: open("missing.txt"), lambda: os.mkdir("."), lambda: open("/lib/python311.zip", "r+b"), lambda: open("/etc/passwd")):',
+        '    try:',
+        '        f()',
+        '    except OSError as e:',
+        '        print(type(e).__name__, e.errno, errno.errorcode[e.errno], e.errno == getattr(errno, errno.errorcode[e.errno]), e)',
+        'print(os.strerror(errno.ENOENT), type(OSError(2, "x")).__name__, type(OSError(errno.EACCES, "x")).__name__, errno.ENOTCAPABLE)',
+        'print(errno.errorcode[errno.EPIPE], type(OSError(errno.ESHUTDOWN, "x")).__name__)',
+      ].join('\n'),
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toBe(
+      [
+        "FileNotFoundError 2 ENOENT True [Errno 2] No such file or directory: 'missing.txt'",
+        "FileExistsError 17 EEXIST True [Errno 17] File exists: '.'",
+        "OSError 30 EROFS True [Errno 30] Read-only file system: '/lib/python311.zip'",
+        "PermissionError 76 ENOTCAPABLE True [Errno 76] Capabilities insufficient: '/etc/passwd'",
+        'No such file or directory FileNotFoundError PermissionError 76',
+        'EPIPE BrokenPipeError',
+        '',
+      ].join('\n'),
+    );
+  });
+});
