@@ -203,3 +203,30 @@ describe('errno', () => {
     );
   });
 });
+
+describe('network', () => {
+  it('is absent and says so: lookups and connections raise ENETUNREACH, urllib reports it, the host is localhost', async () => {
+    const s = await session();
+    const r = await s.run(
+      [
+        'import errno, socket, urllib.request, urllib.error, email.utils',
+        'out = []',
+        'for f in (lambda: socket.create_connection(("example.com", 80)), lambda: socket.gethostbyname("example.com"), lambda: socket.getaddrinfo("example.com", 443)):',
+        '    try:',
+        '        f()',
+        '    except OSError as e:',
+        '        out.append((type(e).__name__, errno.errorcode[e.errno]))',
+        'try:',
+        '    urllib.request.urlopen("http://example.com", timeout=5)',
+        'except urllib.error.URLError as e:',
+        '    out.append(str(e))',
+        'out.append((socket.gethostname(), socket.getfqdn(), email.utils.make_msgid().endswith("@localhost>")))',
+        'print(out)',
+      ].join('\n'),
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toBe(
+      "[('OSError', 'ENETUNREACH'), ('OSError', 'ENETUNREACH'), ('OSError', 'ENETUNREACH'), '<urlopen error [Errno 101] Network is unreachable (this sandbox has no network)>', ('localhost', 'localhost', True)]\n",
+    );
+  });
+});
