@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     '',
     '## 3. Callback latency',
     '',
-    'Microseconds per call of a trivial handler as Python sees it (`time.perf_counter_ns` around each call; 3 000 calls after a warm-up). tooliscode runs the guest in a worker and the handler on the host\'s event loop; Pyodide calls JavaScript in the same thread (and its FFI can reach the host\'s globals).',
+    'Microseconds per call of a trivial handler as Python sees it (`time.perf_counter_ns` around each call; 3 000 calls after 20 000 that warm the path: V8 optimizes the eval loop 100-200 ms into a process, and a new process\'s first 2 000 calls have their own row). tooliscode runs the guest in a worker and the handler on the host\'s event loop; Pyodide calls JavaScript in the same thread (and its FFI can reach the host\'s globals).',
     '',
     ...statsTable('call', 'us', callRows, 'tooliscode, async handler'),
     '',

@@ -70,8 +70,12 @@ function callTimes(r: RunResult): number[] {
 export async function roundTrip(dir: string, calls = 3000): Promise<{ sync: Stats; async: Stats; aioGather: number; jsFloor: Stats }> {
   const guest = await loadGuest(dir, { warm: 0 });
   const s = await guest.createSession({ handlers });
+  // A call in steady state: 20,000 calls first, as busyCoreCalls does, so that V8 has
+  // optimized the eval loop (100-200 ms into a process: after 200 calls, as this was, the
+  // measure straddled that compile and its p50 went 14-41 us from one process to the next).
+  // A new process's first calls have their own row (firstCalls).
   const measure = async (tool: string) => {
-    await s.run(callLoop(tool, 200)); // warm the path
+    await s.run(callLoop(tool, 20_000));
     return stats(callTimes(await s.run(callLoop(tool, calls))));
   };
   const sync = await measure('ping');
