@@ -3,7 +3,7 @@
 // result. Run 1 is a first start (a server key no earlier run used, so a new SDK and a new
 // snapshot); runs 2 and 3 start again on the same config and reuse that build.
 //   npm run build && node build/benchmarks/serve-start.js
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -48,3 +48,4 @@ async function start(): Promise<{ initializeMs: number; firstResultMs: number }>
 const rows = [];
 for (let run = 1; run <= 3; run++) rows.push({ run: run === 1 ? 'first start' : 'again', ...(await start()), loadavg1: Number(loadavg()[0]!.toFixed(1)) });
 console.table(rows);
+rmSync(dir, { recursive: true, force: true });
