@@ -69,8 +69,8 @@ function functionSizes(wasm: Uint8Array): Map<string, number> {
 
 it("keeps the eval loop's cold helpers out of it, where V8 would optimize them with it", async () => {
   // Each is called from one place in _PyEval_EvalFrameDefault, so clang inlined it whatever
-  // its size: the loop was 50.7 kB of wasm, and TurboFan took 160-185 ms to optimize it in
-  // every new process (43.4 kB and 110-135 ms without them).
+  // its size: the loop was 50.7 kB of wasm, and TurboFan took 160-220 ms to optimize it in
+  // every new process (43.4 kB and 110-165 ms without them).
   const sizes = functionSizes(readFileSync((await buildGuest({ log: () => {} })).coreWasm));
   const helpers = ['import_name', 'import_from', 'import_all_from', 'match_class', 'match_keys', 'exception_group_match', 'check_except_type_valid', 'check_except_star_type_valid', 'check_args_iterable', 'format_awaitable_error', 'format_exc_unbound', 'get_exception_handler', 'trace_call_function', 'trace_function_entry', 'do_call_core'];
   expect(helpers.filter((h) => !sizes.has(h))).toEqual([]);
