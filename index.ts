@@ -6,7 +6,7 @@
 // signatures and import their module on the first call. Their modules are also entry
 // points of their own: `tooliscode/compiler`, `tooliscode/serve`, `tooliscode/code-mode`.
 // The MCP client SDK is loaded by the first start of an MCP server (runtime/mcp/upstream.ts),
-// ajv by the first check of a tool call's arguments (compiler/schema-ajv.ts).
+// ajv only by a check of a tool call that the build did not compile ahead (runtime/validators.ts).
 // `index.test.ts` fails when this entry loads any of them eagerly.
 
 import type * as CodeModeModule from './adapters/code-mode.js';

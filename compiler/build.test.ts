@@ -43,11 +43,11 @@ describe('tic build on the memory fixture', () => {
   });
 
   it('writes every artifact, hashed in the manifest', () => {
-    expect(readdirSync(out).sort()).toEqual(['guest.wasm', 'manifest.json', 'prompt.md', 'sdk', 'stdlib.zip', 'tools.d.ts', 'tools.json']);
+    expect(readdirSync(out).sort()).toEqual(['guest.wasm', 'manifest.json', 'prompt.md', 'sdk', 'stdlib.zip', 'tools.d.ts', 'tools.json', 'validators.cjs']);
     const m = result.manifest;
     expect(m.tools.map((t) => t.name)).toContain('create_entities');
     expect(m.python).toBe('3.11.2');
-    expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['guest.wasm', 'sdk/tools/__init__.py', 'prompt.md', 'tools.d.ts']));
+    expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['guest.wasm', 'sdk/tools/__init__.py', 'prompt.md', 'tools.d.ts', 'validators.cjs']));
     expect(readFileSync(join(out, 'tools.d.ts'), 'utf8')).toContain('"create_entities": (args: CreateEntitiesArgs) => CreateEntitiesResult | Promise<CreateEntitiesResult>;');
     expect(readFileSync(join(out, 'prompt.md'), 'utf8')).toContain('def create_entities(entities: list[Entity]) -> CreateEntitiesResult');
   });

@@ -6,11 +6,13 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { basename, dirname, join } from 'node:path';
 import { type Snapshotter, buildGuest, defaultSnapshotter, snapshotterId } from '../guest/build/index.js';
 import { packageVersion } from '../runtime/package-root.js';
+import { VALIDATORS_FILE } from '../runtime/validators.js';
 import { CompileError, type Diagnostic, Diagnostics } from './diagnostics.js';
 import { CHECK_TABLE_FILE, emitCheckTable } from './emit-check.js';
 import { emitPrompt, type PromptStyle } from './emit-prompt.js';
 import { emitPython } from './emit-python.js';
 import { emitTypeScript } from './emit-typescript.js';
+import { emitValidators } from './emit-validators.js';
 import { type ToolFormat, loadToolsFile, loadToolsText } from './load.js';
 import { type ToolIR, normalize } from './normalize.js';
 import { type ManifestPackage, type ManifestSetup, userPython } from './packages.js';
@@ -202,6 +204,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const files = new Map<string, string | Uint8Array>();
   for (const [rel, text] of sdkLib) files.set(rel, rel === 'sdk/_tic_sdk.py' ? text + user.sdkConfigLines : text);
   files.set('tools.d.ts', dts);
+  files.set(VALIDATORS_FILE, emitValidators(tools, version));
   files.set('prompt.md', prompt);
   files.set(
     'tools.json',

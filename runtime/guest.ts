@@ -14,6 +14,7 @@ import { cacheRoot, holdCacheEntry } from './cache-dir.js';
 import { instrumentGlobals } from './snapshot/capture.js';
 import { type Handlers, type Limits, DEFAULT_LIMITS, Session, type SessionOptions, type WorkerHandle, ask, bootedOf, readyOf, spawnWorker, whenNoCellRuns } from './session.js';
 import { ToolTable } from './tools.js';
+import { prebuiltValidators } from './validators.js';
 import { tuneV8ForGuest } from './v8-tuning.js';
 
 export interface LoadOptions {
@@ -302,7 +303,7 @@ export async function loadGuest(dir: string, options: LoadOptions = {}): Promise
     tuneV8ForGuest();
     const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
     early?.worker.postMessage({ t: 'module', module } satisfies ToWorker);
-    return new Guest(dir, b.manifest, new ToolTable(b.tools), { ...setup, module }, script, warm, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
+    return new Guest(dir, b.manifest, new ToolTable(b.tools, prebuiltValidators(dir, (m) => process.emitWarning(m, 'TooliscodeWarning'))), { ...setup, module }, script, warm, options.checkpointKey ?? process.env.TIC_CHECKPOINT_KEY, early ? [early] : []);
   } catch (err) {
     await early?.worker.terminate();
     throw err;

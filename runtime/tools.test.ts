@@ -1,95 +1,123 @@
 // The host side of calls without a guest: argument checks (formats included), output
 // schema checks, and how handler results become replies.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitValidators } from '../compiler/emit-validators.js';
 import { type ToolSpec, ToolTable, toReply } from './tools.js';
+import { type PrebuiltLookup, prebuiltValidators, VALIDATORS_FILE } from './validators.js';
 
 const tool = (extra: Partial<ToolSpec>): ToolSpec => ({ name: 't', pyName: 't', inputSchema: { type: 'object' }, ...extra });
 
-describe('argument checks', () => {
-  const when = tool({ inputSchema: { type: 'object', properties: { when: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' }, odd: { type: 'string', format: 'no-such-format' } } } });
-  const table = new ToolTable([when]);
+// Every check runs twice: compiled by ajv at run time, and as tic build writes it ahead
+// (validators.cjs, compiler/emit-validators.ts); the second must be used, and agree.
+const MODES: [string, (tools: ToolSpec[]) => ToolTable][] = [
+  ['compiled at run time', (tools) => new ToolTable(tools)],
+  ['prebuilt by tic build', (tools) => new ToolTable(tools, prebuiltOnly(tools))],
+];
 
-  it('check known formats and name the argument', () => {
-    expect(() => table.check(when, { when: '2026-12-02T13:00:00Z', mail: 'a@b.org' })).not.toThrow();
-    expect(() => table.check(when, { when: 'yesterday' })).toThrow(/t\(\): argument "when" must match format "date-time" \(format\)/);
-    expect(() => table.check(when, { mail: 'not an address' })).toThrow(/argument "mail" must match format "email"/);
+/** The prebuilt checks of `tools`, from a validators.cjs written for them; a check it lacks fails the test. */
+function prebuiltOnly(tools: ToolSpec[]): PrebuiltLookup {
+  const dir = mkdtempSync(join(tmpdir(), 'tic-validators-'));
+  writeFileSync(join(dir, VALIDATORS_FILE), emitValidators(tools, 'test'));
+  const lookup = prebuiltValidators(dir, (m) => {
+    throw new Error(m);
+  })!;
+  return (kind, index, schema) => {
+    const found = lookup(kind, index, schema);
+    if (!found) throw new Error(`no prebuilt check ${kind}${index}`);
+    return found;
+  };
+}
+
+describe.each(MODES)('%s:', (_mode, makeTable) => {
+  describe('argument checks', () => {
+    const when = tool({ inputSchema: { type: 'object', properties: { when: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' }, odd: { type: 'string', format: 'no-such-format' } } } });
+    const table = makeTable([when]);
+
+    it('check known formats and name the argument', () => {
+      expect(() => table.check(when, { when: '2026-12-02T13:00:00Z', mail: 'a@b.org' })).not.toThrow();
+      expect(() => table.check(when, { when: 'yesterday' })).toThrow(/t\(\): argument "when" must match format "date-time" \(format\)/);
+      expect(() => table.check(when, { mail: 'not an address' })).toThrow(/argument "mail" must match format "email"/);
+    });
+
+    it('take an unknown format as documentation', () => {
+      expect(() => table.check(when, { odd: 'anything' })).not.toThrow();
+    });
+
+    it('check formats in 2020-12 schemas too', () => {
+      const t = tool({ inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } });
+      expect(() => makeTable([t]).check(t, { id: 'nope' })).toThrow(/argument "id" must match format "uuid"/);
+    });
   });
 
-  it('take an unknown format as documentation', () => {
-    expect(() => table.check(when, { odd: 'anything' })).not.toThrow();
+  describe('a $ref the checker cannot resolve', () => {
+    const n = { type: 'integer' };
+    it.each([
+      ['external', { $ref: 'https://example.com/schema.json' }],
+      ['dangling', { $ref: '#/$defs/Missing' }],
+      ['to a missing anchor', { $ref: '#nowhere' }],
+    ])('%s: checks nothing there, and every other argument still', (_kind, ref) => {
+      const t = tool({ inputSchema: { type: 'object', properties: { n, x: ref } } });
+      const table = makeTable([t]);
+      expect(() => table.check(t, { n: 'not a number' })).toThrow('t(): argument "n" must be integer');
+      expect(() => table.check(t, { n: 1, x: { anything: [1] } })).not.toThrow();
+    });
+
+    it('keeps the refs it can resolve: pointers, anchors, and the root $id in front', () => {
+      const schema = {
+        $id: 'https://example.com/root.json',
+        type: 'object',
+        $defs: { Pos: { type: 'integer', minimum: 1 }, Named: { $anchor: 'named', type: 'string' } },
+        properties: { a: { $ref: '#/$defs/Pos' }, b: { $ref: '#named' }, c: { $ref: 'https://example.com/root.json#/$defs/Pos' }, d: { $ref: '#' } },
+      };
+      const t = tool({ inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema } });
+      const table = makeTable([t]);
+      expect(() => table.check(t, { a: 0 })).toThrow(/argument "a" must be >= 1/);
+      expect(() => table.check(t, { b: 5 })).toThrow(/argument "b" must be string/);
+      expect(() => table.check(t, { c: 0 })).toThrow(/argument "c" must be >= 1/);
+      expect(() => table.check(t, { d: { a: 0 } })).toThrow(/argument "d"\.a must be >= 1/);
+    });
+
+    it('leaves data alone: a "$ref" key inside const or enum is a value, not a reference', () => {
+      const t = tool({ inputSchema: { type: 'object', properties: { k: { const: { $ref: '#/nowhere' } }, n } } });
+      const table = makeTable([t]);
+      expect(() => table.check(t, { k: { $ref: '#/nowhere' } })).not.toThrow();
+      expect(() => table.check(t, { k: {} })).toThrow(/argument "k" must be/);
+    });
   });
 
-  it('check formats in 2020-12 schemas too', () => {
-    const t = tool({ inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } });
-    expect(() => new ToolTable([t]).check(t, { id: 'nope' })).toThrow(/argument "id" must match format "uuid"/);
-  });
-});
+  describe('output schema checks', () => {
+    const out = tool({
+      pyName: 'list_items',
+      outputSchema: {
+        type: 'object',
+        properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, 'odd key': { type: 'string' } }, required: ['id'] } } },
+        required: ['items'],
+        additionalProperties: false,
+      },
+    });
+    const table = makeTable([out]);
+    const check = (value: unknown) => table.checkResult(out, { ok: true, value });
 
-describe('a $ref the checker cannot resolve', () => {
-  const n = { type: 'integer' };
-  it.each([
-    ['external', { $ref: 'https://example.com/schema.json' }],
-    ['dangling', { $ref: '#/$defs/Missing' }],
-    ['to a missing anchor', { $ref: '#nowhere' }],
-  ])('%s: checks nothing there, and every other argument still', (_kind, ref) => {
-    const t = tool({ inputSchema: { type: 'object', properties: { n, x: ref } } });
-    const table = new ToolTable([t]);
-    expect(() => table.check(t, { n: 'not a number' })).toThrow('t(): argument "n" must be integer');
-    expect(() => table.check(t, { n: 1, x: { anything: [1] } })).not.toThrow();
-  });
+    it('pass a result that fits', () => {
+      expect(check({ items: [{ id: 1 }, { id: 2, 'odd key': 'x' }] })).toBeUndefined();
+    });
 
-  it('keeps the refs it can resolve: pointers, anchors, and the root $id in front', () => {
-    const schema = {
-      $id: 'https://example.com/root.json',
-      type: 'object',
-      $defs: { Pos: { type: 'integer', minimum: 1 }, Named: { $anchor: 'named', type: 'string' } },
-      properties: { a: { $ref: '#/$defs/Pos' }, b: { $ref: '#named' }, c: { $ref: 'https://example.com/root.json#/$defs/Pos' }, d: { $ref: '#' } },
-    };
-    const t = tool({ inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema } });
-    const table = new ToolTable([t]);
-    expect(() => table.check(t, { a: 0 })).toThrow(/argument "a" must be >= 1/);
-    expect(() => table.check(t, { b: 5 })).toThrow(/argument "b" must be string/);
-    expect(() => table.check(t, { c: 0 })).toThrow(/argument "c" must be >= 1/);
-    expect(() => table.check(t, { d: { a: 0 } })).toThrow(/argument "d"\.a must be >= 1/);
-  });
+    it('name the JSON path and the rule of a mismatch', () => {
+      expect(check({ items: [{ id: 1 }, { id: 2 }, { id: 'three' }] })).toBe("list_items(): the result does not match the tool's outputSchema: result.items[2].id: must be integer");
+      expect(check({ items: [{ id: 1, 'odd key': 5 }] })).toMatch(/result\.items\[0\]\["odd key"\]: must be string$/);
+      expect(check({ items: [{}] })).toMatch(/result\.items\[0\]: must have required property 'id'$/);
+      expect(check({ items: [], more: 1 })).toMatch(/result: must NOT have additional properties \("more"\)$/);
+      expect(check('text')).toMatch(/result: must be object$/);
+    });
 
-  it('leaves data alone: a "$ref" key inside const or enum is a value, not a reference', () => {
-    const t = tool({ inputSchema: { type: 'object', properties: { k: { const: { $ref: '#/nowhere' } }, n } } });
-    const table = new ToolTable([t]);
-    expect(() => table.check(t, { k: { $ref: '#/nowhere' } })).not.toThrow();
-    expect(() => table.check(t, { k: {} })).toThrow(/argument "k" must be/);
-  });
-});
-
-describe('output schema checks', () => {
-  const out = tool({
-    pyName: 'list_items',
-    outputSchema: {
-      type: 'object',
-      properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, 'odd key': { type: 'string' } }, required: ['id'] } } },
-      required: ['items'],
-      additionalProperties: false,
-    },
-  });
-  const table = new ToolTable([out]);
-  const check = (value: unknown) => table.checkResult(out, { ok: true, value });
-
-  it('pass a result that fits', () => {
-    expect(check({ items: [{ id: 1 }, { id: 2, 'odd key': 'x' }] })).toBeUndefined();
-  });
-
-  it('name the JSON path and the rule of a mismatch', () => {
-    expect(check({ items: [{ id: 1 }, { id: 2 }, { id: 'three' }] })).toBe("list_items(): the result does not match the tool's outputSchema: result.items[2].id: must be integer");
-    expect(check({ items: [{ id: 1, 'odd key': 5 }] })).toMatch(/result\.items\[0\]\["odd key"\]: must be string$/);
-    expect(check({ items: [{}] })).toMatch(/result\.items\[0\]: must have required property 'id'$/);
-    expect(check({ items: [], more: 1 })).toMatch(/result: must NOT have additional properties \("more"\)$/);
-    expect(check('text')).toMatch(/result: must be object$/);
-  });
-
-  it('leave tools without an outputSchema, failed calls and content blocks alone', () => {
-    expect(new ToolTable([tool({})]).checkResult(tool({}), { ok: true, value: 'x' })).toBeUndefined();
-    expect(table.checkResult(out, { ok: false, error: { kind: 'tool', type: 'E', message: 'm' } })).toBeUndefined();
-    expect(table.checkResult(out, { ok: true, content: [{ type: 'image', data: '', mimeType: 'image/png' }] })).toBeUndefined();
+    it('leave tools without an outputSchema, failed calls and content blocks alone', () => {
+      expect(makeTable([tool({})]).checkResult(tool({}), { ok: true, value: 'x' })).toBeUndefined();
+      expect(table.checkResult(out, { ok: false, error: { kind: 'tool', type: 'E', message: 'm' } })).toBeUndefined();
+      expect(table.checkResult(out, { ok: true, content: [{ type: 'image', data: '', mimeType: 'image/png' }] })).toBeUndefined();
+    });
   });
 });
 

@@ -3,7 +3,8 @@
 // data or an MCP CallToolResult) into the reply the guest decodes.
 
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { ajvFor } from '../compiler/schema-ajv.js';
+import { ajvPrepared } from '../compiler/schema-ajv.js';
+import type { CheckKind, PrebuiltLookup } from './validators.js';
 
 /** One tool as `tic build` wrote it to tools.json. */
 export interface ToolSpec {
@@ -42,78 +43,12 @@ export class ToolArgumentError extends Error {
 }
 
 function compileValidator(schema: Record<string, unknown>): ValidateFunction | undefined {
-  const { ajv, schema: rest } = ajvFor(schema);
+  const { ajv, schema: rest } = ajvPrepared(schema);
   try {
-    return ajv.compile(withoutUnresolvableRefs(rest, typeof schema.$id === 'string' ? schema.$id : undefined));
+    return ajv.compile(rest);
   } catch {
     return undefined; // tic build accepted it; a schema ajv cannot compile is not checked
   }
-}
-
-// Keywords whose values are data, not schemas: a `$ref` key inside them is not a reference.
-const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The node at a JSON pointer (`/a/0/b`, URI-encoded as in a `$ref`), or undefined. */
-function atPointer(root: unknown, pointer: string): unknown {
-  let node = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    let key: string;
-    try {
-      key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    } catch {
-      return undefined;
-    }
-    if (Array.isArray(node) && /^\d+$/.test(key)) node = node[Number(key)];
-    else if (isRecord(node) && Object.hasOwn(node, key)) node = node[key];
-    else return undefined;
-  }
-  return node;
-}
-
-/**
- * The schema with every `$ref` this schema cannot resolve by itself (an external URL, a
- * pointer to nothing) dropped, as if it were `true`: ajv refuses to compile a schema with
- * one, and then no argument of the tool would be checked. tic build types such a value
- * as Any too. Resolvable: `#`, a JSON pointer into the schema, an `$anchor`/`$id` it
- * declares, or the same with the root's `$id` in front.
- */
-export function withoutUnresolvableRefs(schema: Record<string, unknown>, rootId?: string): Record<string, unknown> {
-  const names = new Set<string>();
-  const collect = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(collect);
-    if (!isRecord(node)) return;
-    for (const key of ['$id', '$anchor', '$dynamicAnchor', '$recursiveAnchor']) {
-      const v = node[key];
-      if (typeof v === 'string') names.add(key === '$id' ? v : `#${v}`);
-    }
-    for (const [k, v] of Object.entries(node)) if (!DATA_KEYWORDS.has(k)) collect(v);
-  };
-  collect(schema);
-  const base = rootId?.replace(/#.*$/, '');
-  // ajvFor drops the root's $id, so a ref through it is made local; undefined: unresolvable.
-  const resolve = (ref: string): string | undefined => {
-    const local = base && ref.startsWith(base) ? ref.slice(base.length) || '#' : ref;
-    if (local === '#') return local;
-    if (local.startsWith('#/')) return atPointer(schema, local.slice(1)) !== undefined ? local : undefined;
-    return names.has(local) || names.has(local.replace(/#$/, '')) ? local : undefined;
-  };
-  const rewrite = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(rewrite);
-    if (!isRecord(node)) return node;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) {
-      if (k === '$ref' && typeof v === 'string') {
-        const ref = resolve(v);
-        if (ref !== undefined) out[k] = ref;
-        continue;
-      }
-      out[k] = DATA_KEYWORDS.has(k) ? v : rewrite(v);
-    }
-    return out;
-  };
-  return rewrite(schema) as Record<string, unknown>;
 }
 
 const segments = (pointer: string) =>
@@ -161,8 +96,24 @@ export class ToolTable {
   private readonly validators = new Map<ToolSpec, ValidateFunction | undefined>();
   private readonly resultValidators = new Map<ToolSpec, ValidateFunction | undefined>();
 
-  constructor(readonly tools: ToolSpec[]) {
-    for (const t of tools) this.byKey.set(ToolTable.key(t.name, t.namespace), t);
+  private readonly index = new Map<ToolSpec, number>();
+
+  /** `prebuilt`: the checks tic build compiled ahead (runtime/validators.ts), tried first. */
+  constructor(
+    readonly tools: ToolSpec[],
+    private readonly prebuilt?: PrebuiltLookup,
+  ) {
+    tools.forEach((t, i) => {
+      this.byKey.set(ToolTable.key(t.name, t.namespace), t);
+      this.index.set(t, i);
+    });
+  }
+
+  /** The tool's check of one kind: prebuilt when there is one for this schema, else compiled now. */
+  private validator(tool: ToolSpec, kind: CheckKind, schema: Record<string, unknown>): ValidateFunction | undefined {
+    const i = this.index.get(tool);
+    const prebuilt = i === undefined ? undefined : this.prebuilt?.(kind, i, schema);
+    return prebuilt ? prebuilt.validate : compileValidator(schema);
   }
 
   static key(name: string, namespace?: string): string {
@@ -175,7 +126,7 @@ export class ToolTable {
 
   /** Throws ToolArgumentError naming the argument and the rule it breaks. */
   check(tool: ToolSpec, args: unknown): void {
-    if (!this.validators.has(tool)) this.validators.set(tool, compileValidator(tool.inputSchema));
+    if (!this.validators.has(tool)) this.validators.set(tool, this.validator(tool, 'i', tool.inputSchema));
     const validate = this.validators.get(tool);
     if (validate && !validate(args)) throw new ToolArgumentError(`${tool.pyName}(): ${describeViolation(validate.errors![0]!)}`);
   }
@@ -187,7 +138,7 @@ export class ToolTable {
    */
   checkResult(tool: ToolSpec, reply: CallReply): string | undefined {
     if (!tool.outputSchema || !reply.ok || !('value' in reply)) return undefined;
-    if (!this.resultValidators.has(tool)) this.resultValidators.set(tool, compileValidator(tool.outputSchema));
+    if (!this.resultValidators.has(tool)) this.resultValidators.set(tool, this.validator(tool, 'o', tool.outputSchema));
     const validate = this.resultValidators.get(tool);
     if (!validate || validate(reply.value)) return undefined;
     return `${tool.pyName}(): the result does not match the tool's outputSchema: ${describeResultViolation(validate.errors![0]!)}`;

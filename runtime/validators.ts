@@ -1,0 +1,79 @@
+// The tools' argument and result checks as `tic build` compiled them ahead of time
+// (`validators.cjs` in its output, written by compiler/emit-validators.ts): ajv's standalone
+// code, one function per schema. A process's first tool call then loads one small module
+// instead of ajv's compiler and a compile of the tool's schema (a new process's first cell
+// with one call: 78-116 -> 25-47 ms on this 2-core VM). Any doubt about the file (absent, from an older
+// tooliscode, made for another schema, failing to load) and the ToolTable compiles that
+// schema with ajv as before: the file can make a check faster, never different.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import { builtin } from './builtins.js';
+
+export const VALIDATORS_FILE = 'validators.cjs';
+/** The layout of the file; a file of another format is not used. */
+export const VALIDATORS_FORMAT = 1;
+
+/** Which check of a tool: its arguments (inputSchema) or its result (outputSchema). */
+export type CheckKind = 'i' | 'o';
+
+/** The key of a tool's check in the file: kind and the tool's index in tools.json. */
+export const validatorKey = (kind: CheckKind, index: number) => `${kind}${index}`;
+
+/** What the file records of each schema it compiled, to know it is the same schema. */
+export const schemaHash = (schema: Record<string, unknown>) => builtin('node:crypto').createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24);
+
+/** What the file's factory returns. */
+export interface ValidatorsModule {
+  format: number;
+  /** key -> schemaHash of the schema as tools.json has it. */
+  hashes: Record<string, string>;
+  /** Keys of schemas ajv could not compile: they are not checked (as the runtime does). */
+  unchecked: string[];
+  validators: Record<string, ValidateFunction>;
+}
+
+/** A prebuilt check: `validate` undefined for a schema that is not checked. */
+export type Prebuilt = { validate: ValidateFunction | undefined };
+
+/** Looks a check up; undefined when the file has none for this very schema. */
+export type PrebuiltLookup = (kind: CheckKind, index: number, schema: Record<string, unknown>) => Prebuilt | undefined;
+
+// The package's own require: the generated code needs ajv's small runtime helpers and
+// ajv-formats' formats, resolved from this package wherever the build folder is.
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * The prebuilt checks of the build in `dir`, loaded on first use; undefined if it has none.
+ * A file that fails to load is reported once through `warn` and not used.
+ */
+export function prebuiltValidators(dir: string, warn: (message: string) => void = () => {}): PrebuiltLookup | undefined {
+  const file = join(dir, VALIDATORS_FILE);
+  if (!existsSync(file)) return undefined;
+  let loaded: ValidatorsModule | null | undefined;
+  const load = (): ValidatorsModule | null => {
+    if (loaded !== undefined) return loaded;
+    try {
+      const factory = requireHere(file) as unknown;
+      const m = typeof factory === 'function' ? (factory as (r: NodeJS.Require) => ValidatorsModule)(requireHere) : undefined;
+      loaded = m && m.format === VALIDATORS_FORMAT && typeof m.hashes === 'object' && typeof m.validators === 'object' && Array.isArray(m.unchecked) ? m : null;
+      if (!loaded) warn(`${file} is not one this version of tooliscode reads (run tic build again); tool calls are checked without it`);
+    } catch (err) {
+      loaded = null;
+      warn(`${file} could not be loaded (${(err as Error).message.split('\n')[0]}); tool calls are checked without it`);
+    }
+    return loaded;
+  };
+  return (kind, index, schema) => {
+    const m = load();
+    if (!m) return undefined;
+    const key = validatorKey(kind, index);
+    const hash = m.hashes[key];
+    if (hash === undefined || hash !== schemaHash(schema)) return undefined;
+    if (m.unchecked.includes(key)) return { validate: undefined };
+    const validate = m.validators[key];
+    return typeof validate === 'function' ? { validate } : undefined;
+  };
+}
