@@ -8,11 +8,12 @@
 // default: a benchmark build made first).
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../runtime/package-root.js';
+import { VALIDATORS_FILE } from '../runtime/validators.js';
 import { timeToFirstOutput } from './peers.js';
 import { type Stats, benchGuestDir, stats } from './runtime.js';
 import { runIfMain } from './script.js';
@@ -106,13 +107,24 @@ export interface StartupResult {
   modules: { ownModules: number; ownFiles: number; packages: string[] };
 }
 
+/** A copy of the build in `dir` without validators.cjs: tool calls checked by ajv compiling the schema (the way before it). */
+function withoutValidators(dir: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'tic-novalidators-')), 'dist');
+  cpSync(dir, copy, { recursive: true });
+  rmSync(join(copy, VALIDATORS_FILE));
+  return copy;
+}
+
 /** Alternates the variants round by round (a busy moment lands on all of them). */
 export async function startup(dir: string, rounds = 10, log: (line: string) => void = () => {}): Promise<StartupResult> {
   const node = process.execPath;
+  const bare = withoutValidators(dir);
   const variants: Record<string, string[]> = {
     'node -e (floor)': [node, '-e', 'console.log(1)'],
     "import('tooliscode'), then print": [node, '--input-type=module', '-e', IMPORT_THEN_PRINT],
     'library: loadGuest + createSession + first cell': [node, join(root, 'build', 'benchmarks', 'first-output.js'), dir],
+    'library: the same, the cell printing a tool call\'s result': [node, join(root, 'build', 'benchmarks', 'first-output.js'), dir, 'call'],
+    'library: the same, without the build\'s validators.cjs': [node, join(root, 'build', 'benchmarks', 'first-output.js'), bare, 'call'],
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const inProcess: number[] = [];
@@ -124,6 +136,7 @@ export async function startup(dir: string, rounds = 10, log: (line: string) => v
     }
     inProcess.push(Number(execFileSync(node, ['--input-type=module', '-e', IMPORT_MS], { cwd: root, encoding: 'utf8' })));
   }
+  rmSync(dirname(bare), { recursive: true, force: true });
   const m = loadedModules('tooliscode');
   return {
     process: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])),
@@ -145,13 +158,13 @@ export function startupMarkdown(s: StartupResult, section: string): string[] {
   return [
     `## ${section}. Importing the library, and a new process to a cell's first output`,
     '',
-    `Milliseconds from spawning \`node\` to the first byte on stdout, ${s.importInProcess.samples} rounds, alternating. The library rows run in the package folder, so \`tooliscode\` is the package itself; the last one is \`build/benchmarks/first-output.js\`: \`loadGuest(dir)\` (default options), \`createSession()\` and \`run('print(1)')\` with \`onStdout\` writing to stdout.`,
+    `Milliseconds from spawning \`node\` to the first byte on stdout, ${s.importInProcess.samples} rounds, alternating. The library rows run in the package folder, so \`tooliscode\` is the package itself; the last one is \`build/benchmarks/first-output.js\`: \`loadGuest(dir)\` (default options), \`createSession()\` and \`run('print(1)')\` with \`onStdout\` writing to stdout. The two rows after it run \`print(tools.ping(n=1)["n"])\` instead, a first cell that calls a tool (a sync handler), with the build as \`tic build\` writes it and with its \`validators.cjs\` removed: the arguments' check then loads ajv and compiles the tool's schema, as every first call did before.`,
     '',
     '| process | median | p90 | min | max | x node -e |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    `\`await import('tooliscode')\` timed inside the process: median ${f(s.importInProcess.median, 1)} ms (p90 ${f(s.importInProcess.p90, 1)} ms). The main entry loads ${s.modules.ownModules} of the package's own modules (in ${s.modules.ownFiles} files of the bundle, \`build/bundle/\`) and ${s.modules.packages.length ? `these packages: ${s.modules.packages.join(', ')}` : 'no npm package'}; the compiler, \`serve\` and \`codeMode\` load on first call, the MCP client SDK on the first server start, ajv on the first argument check.`,
+    `\`await import('tooliscode')\` timed inside the process: median ${f(s.importInProcess.median, 1)} ms (p90 ${f(s.importInProcess.p90, 1)} ms). The main entry loads ${s.modules.ownModules} of the package's own modules (in ${s.modules.ownFiles} files of the bundle, \`build/bundle/\`) and ${s.modules.packages.length ? `these packages: ${s.modules.packages.join(', ')}` : 'no npm package'}; the compiler, \`serve\` and \`codeMode\` load on first call, the MCP client SDK on the first server start, ajv only for a check the build did not compile ahead (\`validators.cjs\`).`,
     '',
     `Targets: the import <= 40 ms over \`node -e 1\`: ${f(over)} ms over (${over <= 40 ? 'met' : 'not met'}). A new process to a cell's first output through the library <= 2x \`node -e 1\`: ${(lib.median / floor).toFixed(2)}x (${lib.median <= 2 * floor ? 'met' : 'not met'}).`,
   ];
