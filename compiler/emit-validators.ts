@@ -5,7 +5,7 @@
 
 import { createRequire } from 'node:module';
 import type { Ajv } from 'ajv';
-import { type CheckKind, schemaHash, VALIDATORS_FORMAT, validatorKey } from '../runtime/validators.js';
+import { type CheckKind, schemaText, VALIDATORS_FORMAT, validatorKey } from '../runtime/validators.js';
 import { type Draft, draftOf, newAjv, preparedSchema } from './schema-ajv.js';
 
 const requireHere = createRequire(import.meta.url);
@@ -19,11 +19,11 @@ export interface ValidatedTool {
 export function emitValidators(tools: ValidatedTool[], version: string): string {
   const standaloneCode = (requireHere('ajv/dist/standalone') as typeof import('ajv/dist/standalone/index.js')).default;
   const drafts = new Map<Draft, { ajv: Ajv; refs: Record<string, string> }>();
-  const hashes: Record<string, string> = {};
+  const schemas: Record<string, string> = {};
   const unchecked: string[] = [];
   const add = (kind: CheckKind, index: number, schema: Record<string, unknown>) => {
     const key = validatorKey(kind, index);
-    hashes[key] = schemaHash(schema);
+    schemas[key] = schemaText(schema);
     const draft = draftOf(schema);
     let d = drafts.get(draft);
     if (!d) drafts.set(draft, (d = { ajv: newAjv(draft, true), refs: {} }));
@@ -52,7 +52,7 @@ export function emitValidators(tools: ValidatedTool[], version: string): string 
     `module.exports = (require) => {\n` +
     `  const validators = {};\n` +
     scopes +
-    `  return { format: ${VALIDATORS_FORMAT}, hashes: ${JSON.stringify(hashes)}, unchecked: ${JSON.stringify(unchecked)}, validators };\n` +
+    `  return { format: ${VALIDATORS_FORMAT}, schemas: ${JSON.stringify(schemas)}, unchecked: ${JSON.stringify(unchecked)}, validators };\n` +
     `};\n`
   );
 }

@@ -2,7 +2,7 @@
 // (`validators.cjs` in its output, written by compiler/emit-validators.ts): ajv's standalone
 // code, one function per schema. A process's first tool call then loads one small module
 // instead of ajv's compiler and a compile of the tool's schema (a new process's first cell
-// with one call: 78-116 -> 25-47 ms on this 2-core VM). Any doubt about the file (absent, from an older
+// with one call: 68-120 -> 17-28 ms on this 2-core VM). Any doubt about the file (absent, from an older
 // tooliscode, made for another schema, failing to load) and the ToolTable compiles that
 // schema with ajv as before: the file can make a check faster, never different.
 
@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
-import { builtin } from './builtins.js';
 
 export const VALIDATORS_FILE = 'validators.cjs';
 /** The layout of the file; a file of another format is not used. */
@@ -22,14 +21,17 @@ export type CheckKind = 'i' | 'o';
 /** The key of a tool's check in the file: kind and the tool's index in tools.json. */
 export const validatorKey = (kind: CheckKind, index: number) => `${kind}${index}`;
 
-/** What the file records of each schema it compiled, to know it is the same schema. */
-export const schemaHash = (schema: Record<string, unknown>) => builtin('node:crypto').createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24);
+/**
+ * What the file records of each schema it compiled, to know it is the same schema: its JSON
+ * text, compared whole (a hash would load node:crypto, 12 ms of a process's first call).
+ */
+export const schemaText = (schema: Record<string, unknown>) => JSON.stringify(schema);
 
 /** What the file's factory returns. */
 export interface ValidatorsModule {
   format: number;
-  /** key -> schemaHash of the schema as tools.json has it. */
-  hashes: Record<string, string>;
+  /** key -> schemaText of the schema as tools.json has it. */
+  schemas: Record<string, string>;
   /** Keys of schemas ajv could not compile: they are not checked (as the runtime does). */
   unchecked: string[];
   validators: Record<string, ValidateFunction>;
@@ -58,7 +60,7 @@ export function prebuiltValidators(dir: string, warn: (message: string) => void 
     try {
       const factory = requireHere(file) as unknown;
       const m = typeof factory === 'function' ? (factory as (r: NodeJS.Require) => ValidatorsModule)(requireHere) : undefined;
-      loaded = m && m.format === VALIDATORS_FORMAT && typeof m.hashes === 'object' && typeof m.validators === 'object' && Array.isArray(m.unchecked) ? m : null;
+      loaded = m && m.format === VALIDATORS_FORMAT && typeof m.schemas === 'object' && typeof m.validators === 'object' && Array.isArray(m.unchecked) ? m : null;
       if (!loaded) warn(`${file} is not one this version of tooliscode reads (run tic build again); tool calls are checked without it`);
     } catch (err) {
       loaded = null;
@@ -70,8 +72,8 @@ export function prebuiltValidators(dir: string, warn: (message: string) => void 
     const m = load();
     if (!m) return undefined;
     const key = validatorKey(kind, index);
-    const hash = m.hashes[key];
-    if (hash === undefined || hash !== schemaHash(schema)) return undefined;
+    const text = m.schemas[key];
+    if (text === undefined || text !== schemaText(schema)) return undefined;
     if (m.unchecked.includes(key)) return { validate: undefined };
     const validate = m.validators[key];
     return typeof validate === 'function' ? { validate } : undefined;
