@@ -58,6 +58,21 @@ describe('validators.cjs', () => {
     for (const table of [new ToolTable([bad]), new ToolTable([bad], prebuiltValidators(withFile(text)))]) expect(() => table.check(bad, { s: 5 })).not.toThrow();
   });
 
+  it('keeps a schema\'s strings data: names, patterns and values that look like code stay strings', () => {
+    // tic serve builds from what MCP servers list: their schemas are not trusted code.
+    const evil = ['"); globalThis.pwned = 1; ("', '\n}); globalThis.pwned = 2; ({\n', '*/ globalThis.pwned = 3 /*', '`${globalThis.pwned = 4}`', "'; globalThis.pwned = 5; '", '\u2028\u2029', '__proto__', 'constructor'];
+    const quote = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const properties = Object.fromEntries(evil.map((k) => [k, { type: 'string', pattern: `^${quote(k)}$`, description: k, enum: [k, 'x'] }]));
+    const t = tool({ type: 'object', properties, required: evil.filter((k) => k !== '__proto__'), title: evil[2], [evil[0]!]: evil[1] });
+    const warnings: string[] = [];
+    const table = new ToolTable([t], prebuiltValidators(withFile(emitValidators([t], 'test')), (m) => warnings.push(m)));
+    const good = Object.fromEntries(evil.filter((k) => k !== '__proto__').map((k) => [k, k]));
+    expect(() => table.check(t, good)).not.toThrow();
+    expect(() => table.check(t, { ...good, [evil[3]!]: 'x' })).toThrow(/must match pattern/);
+    expect(warnings).toEqual([]);
+    expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
+  });
+
   it('keeps both drafts apart in one file', () => {
     const d2020 = { ...tool({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'integer' }], items: false }), name: 'u', pyName: 'u' };
     const tools = [count, d2020];
