@@ -1,5 +1,5 @@
 // `tic build` as a library function: tool schemas in, guest artifacts out.
-// load -> normalize -> emit Python -> emit TypeScript -> packages -> emit prompt -> snapshot -> manifest.
+// load -> normalize -> emit Python -> emit TypeScript and validators -> packages -> emit prompt -> snapshot -> manifest.
 
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Stage 5b, emit validators: `validators.cjs`, the host's checks of each tool's arguments
+// Stage 4b, emit validators: `validators.cjs`, the host's checks of each tool's arguments
 // and results compiled ahead of time with ajv's standalone code generation, from the same
 // prepared schemas and options the runtime would compile (schema-ajv.ts). The runtime
 // (runtime/validators.ts) uses a check only for the very schema it was made from.
