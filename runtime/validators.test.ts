@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitValidators } from '../compiler/emit-validators.js';
 import { testGuestDir } from '../test-setup/session.js';
@@ -28,6 +28,14 @@ describe('validators.cjs', () => {
       `module.exports = () => ({ format: 1, schemas: { i0: ${JSON.stringify(schemaText(count.inputSchema))} }, unchecked: [], validators: { i0: Object.assign(function v() { v.errors = [{ instancePath: '', schemaPath: '#', keyword: 'x', params: {}, message: 'refused by the file' }]; return false; }, {}) } });`,
     );
     expect(() => new ToolTable([count], prebuiltValidators(dir)).check(count, { n: 1 })).toThrow('t(): the arguments refused by the file (x)');
+  });
+
+  it('is found from a relative folder, as `loadGuest("dist")` gives it', () => {
+    const dir = withFile(emitValidators([count], 'test'));
+    const warnings: string[] = [];
+    const lookup = prebuiltValidators(relative(process.cwd(), dir), (m) => warnings.push(m))!;
+    expect(lookup('i', 0, count.inputSchema)?.validate).toBeTypeOf('function');
+    expect(warnings).toEqual([]);
   });
 
   it('is not used for another schema: a tools.json edited after the build is checked as it now reads', () => {

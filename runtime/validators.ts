@@ -8,7 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 
 export const VALIDATORS_FILE = 'validators.cjs';
@@ -52,7 +52,8 @@ const requireHere = createRequire(import.meta.url);
  * A file that fails to load is reported once through `warn` and not used.
  */
 export function prebuiltValidators(dir: string, warn: (message: string) => void = () => {}): PrebuiltLookup | undefined {
-  const file = join(dir, VALIDATORS_FILE);
+  // Absolute: require() takes a relative path for a package name (`tic build -o dist` then `loadGuest('dist')`).
+  const file = resolve(dir, VALIDATORS_FILE);
   if (!existsSync(file)) return undefined;
   let loaded: ValidatorsModule | null | undefined;
   const load = (): ValidatorsModule | null => {
