@@ -5,7 +5,7 @@
 
 import { createRequire } from 'node:module';
 import type { Ajv } from 'ajv';
-import { type CheckKind, schemaText, VALIDATORS_FORMAT, validatorKey } from '../runtime/validators.js';
+import { ajvVersion, type CheckKind, schemaText, VALIDATORS_FORMAT, validatorKey } from '../runtime/validators.js';
 import { type Draft, draftOf, newAjv, preparedSchema } from './schema-ajv.js';
 
 const requireHere = createRequire(import.meta.url);
@@ -52,7 +52,7 @@ export function emitValidators(tools: ValidatedTool[], version: string): string 
     `module.exports = (require) => {\n` +
     `  const validators = {};\n` +
     scopes +
-    `  return { format: ${VALIDATORS_FORMAT}, schemas: ${JSON.stringify(schemas)}, unchecked: ${JSON.stringify(unchecked)}, validators };\n` +
+    `  return { format: ${VALIDATORS_FORMAT}, ajv: ${JSON.stringify(ajvVersion())}, schemas: ${JSON.stringify(schemas)}, unchecked: ${JSON.stringify(unchecked)}, validators };\n` +
     `};\n`
   );
 }

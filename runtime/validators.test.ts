@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { emitValidators } from '../compiler/emit-validators.js';
 import { testGuestDir } from '../test-setup/session.js';
 import { type ToolSpec, ToolTable } from './tools.js';
-import { prebuiltValidators, schemaText, VALIDATORS_FILE } from './validators.js';
+import { ajvVersion, prebuiltValidators, schemaText, VALIDATORS_FILE } from './validators.js';
 
 const tool = (inputSchema: Record<string, unknown>): ToolSpec => ({ name: 't', pyName: 't', inputSchema });
 const count = tool({ type: 'object', properties: { n: { type: 'integer' } } });
@@ -25,7 +25,7 @@ describe('validators.cjs', () => {
   it('is what checks a schema it was made for', () => {
     // A hand-made file whose check refuses everything: the table must take its word.
     const dir = withFile(
-      `module.exports = () => ({ format: 1, schemas: { i0: ${JSON.stringify(schemaText(count.inputSchema))} }, unchecked: [], validators: { i0: Object.assign(function v() { v.errors = [{ instancePath: '', schemaPath: '#', keyword: 'x', params: {}, message: 'refused by the file' }]; return false; }, {}) } });`,
+      `module.exports = () => ({ format: 1, ajv: ${JSON.stringify(ajvVersion())}, schemas: { i0: ${JSON.stringify(schemaText(count.inputSchema))} }, unchecked: [], validators: { i0: Object.assign(function v() { v.errors = [{ instancePath: '', schemaPath: '#', keyword: 'x', params: {}, message: 'refused by the file' }]; return false; }, {}) } });`,
     );
     expect(() => new ToolTable([count], prebuiltValidators(dir)).check(count, { n: 1 })).toThrow('t(): the arguments refused by the file (x)');
   });
@@ -50,6 +50,7 @@ describe('validators.cjs', () => {
     ['fails to load', `throw new Error('boom');`, /could not be loaded \(boom\)/],
     ['is of another format', `module.exports = () => ({ format: 2, schemas: {}, unchecked: [], validators: {} });`, /is not one this version of tooliscode reads/],
     ['is not a factory', `module.exports = 42;`, /is not one this version of tooliscode reads/],
+    ['was made by another ajv', emitValidators([count], 'test').replace(/ajv: "[^"]*"/, 'ajv: "7.0.0"'), /was made by ajv 7\.0\.0, this process has ajv \d/],
   ])('that %s is said once, and the checks are made without it', (_what, text, warning) => {
     const warnings: string[] = [];
     const table = new ToolTable([count], prebuiltValidators(withFile(text), (m) => warnings.push(m)));

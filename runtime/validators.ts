@@ -30,6 +30,8 @@ export const schemaText = (schema: Record<string, unknown>) => JSON.stringify(sc
 /** What the file's factory returns. */
 export interface ValidatorsModule {
   format: number;
+  /** The ajv that generated the code: its runtime helpers must be the ones this process has. */
+  ajv: string;
   /** key -> schemaText of the schema as tools.json has it. */
   schemas: Record<string, string>;
   /** Keys of schemas ajv could not compile: they are not checked (as the runtime does). */
@@ -47,6 +49,9 @@ export type PrebuiltLookup = (kind: CheckKind, index: number, schema: Record<str
 // ajv-formats' formats, resolved from this package wherever the build folder is.
 const requireHere = createRequire(import.meta.url);
 
+/** The version of the ajv this package resolves (the code tic build writes is tied to it). */
+export const ajvVersion = (): string => (requireHere('ajv/package.json') as { version: string }).version;
+
 /**
  * The prebuilt checks of the build in `dir`, loaded on first use; undefined if it has none.
  * A file that fails to load is reported once through `warn` and not used.
@@ -63,6 +68,10 @@ export function prebuiltValidators(dir: string, warn: (message: string) => void 
       const m = typeof factory === 'function' ? (factory as (r: NodeJS.Require) => ValidatorsModule)(requireHere) : undefined;
       loaded = m && m.format === VALIDATORS_FORMAT && typeof m.schemas === 'object' && typeof m.validators === 'object' && Array.isArray(m.unchecked) ? m : null;
       if (!loaded) warn(`${file} is not one this version of tooliscode reads (run tic build again); tool calls are checked without it`);
+      else if (loaded.ajv !== ajvVersion()) {
+        warn(`${file} was made by ajv ${String(loaded.ajv)}, this process has ajv ${ajvVersion()} (run tic build again); tool calls are checked without it`);
+        loaded = null;
+      }
     } catch (err) {
       loaded = null;
       warn(`${file} could not be loaded (${(err as Error).message.split('\n')[0]}); tool calls are checked without it`);
