@@ -2,9 +2,10 @@
 // (`validators.cjs` in its output, written by compiler/emit-validators.ts): ajv's standalone
 // code, one function per schema. A process's first tool call then loads one small module
 // instead of ajv's compiler and a compile of the tool's schema (a new process's first cell
-// with one call: 68-120 -> 17-28 ms on this 2-core VM). Any doubt about the file (absent, from an older
-// tooliscode, made for another schema, failing to load) and the ToolTable compiles that
-// schema with ajv as before: the file can make a check faster, never different.
+// with one call: 68-120 -> 17-28 ms on this 2-core VM). Any doubt about the file (absent,
+// from an older tooliscode or another ajv, made for another schema, failing to load) and
+// the ToolTable compiles that schema with ajv as before: the file can make a check
+// faster, never different.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
