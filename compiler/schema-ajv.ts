@@ -51,14 +51,19 @@ export function draftOf(schema: Record<string, unknown>): Draft {
   return uri.includes('2020-12') || uri.includes('2019-09') ? '2020' : '07';
 }
 
+/** The schema without `$schema` and `$id` (why: ajvFor). */
+function withoutIds(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _s, $id: _id, ...rest } = schema;
+  return rest;
+}
+
 /**
  * The ajv for the schema's draft, and the schema without `$schema` and `$id`: an unknown
  * `$schema` URI would make ajv refuse outright, and two tools with one `$id` would clash in
  * ajv's registry.
  */
 export function ajvFor(schema: Record<string, unknown>): { ajv: Ajv; schema: Record<string, unknown> } {
-  const { $schema: _s, $id: _id, ...rest } = schema;
-  return { ajv: draftOf(schema) === '2020' ? draft2020() : draft07(), schema: rest };
+  return { ajv: draftOf(schema) === '2020' ? draft2020() : draft07(), schema: withoutIds(schema) };
 }
 
 /**
@@ -67,13 +72,7 @@ export function ajvFor(schema: Record<string, unknown>): { ajv: Ajv; schema: Rec
  * writes out as standalone code (emit-validators.ts) are this same schema.
  */
 export function preparedSchema(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _s, $id: _id, ...rest } = schema;
-  return withoutUnresolvableRefs(rest, typeof schema.$id === 'string' ? schema.$id : undefined);
-}
-
-/** ajvFor with the prepared schema. */
-export function ajvPrepared(schema: Record<string, unknown>): { ajv: Ajv; schema: Record<string, unknown> } {
-  return { ajv: ajvFor(schema).ajv, schema: preparedSchema(schema) };
+  return withoutUnresolvableRefs(withoutIds(schema), typeof schema.$id === 'string' ? schema.$id : undefined);
 }
 
 // Keywords whose values are data, not schemas: a `$ref` key inside them is not a reference.

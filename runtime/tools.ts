@@ -3,7 +3,7 @@
 // data or an MCP CallToolResult) into the reply the guest decodes.
 
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { ajvPrepared } from '../compiler/schema-ajv.js';
+import { ajvFor, preparedSchema } from '../compiler/schema-ajv.js';
 import type { CheckKind, PrebuiltLookup } from './validators.js';
 
 /** One tool as `tic build` wrote it to tools.json. */
@@ -43,9 +43,9 @@ export class ToolArgumentError extends Error {
 }
 
 function compileValidator(schema: Record<string, unknown>): ValidateFunction | undefined {
-  const { ajv, schema: rest } = ajvPrepared(schema);
+  const { ajv } = ajvFor(schema); // outside the try: ajv missing is an error, not an unchecked tool
   try {
-    return ajv.compile(rest);
+    return ajv.compile(preparedSchema(schema));
   } catch {
     return undefined; // tic build accepted it; a schema ajv cannot compile is not checked
   }
