@@ -101,6 +101,18 @@ describe('arguments', () => {
     expect(calls).toEqual([{ number: 1, meta: { note: null, keep: false } }]);
   });
 
+  it('arrive whole however large: JSON the guest encodes in several pieces (past 200 kB) is all sent', async () => {
+    const { s, calls } = await recording();
+    // 60,000 labels (about 600 kB of JSON): json's C encoder hands such a value back in pieces.
+    const r = await s.run('labels = [f"l{chr(97 + i % 26)}x{chr(97 + i // 26 % 26)}y{chr(97 + i // 676 % 26)}z{chr(97 + i // 17576 % 26)}" for i in range(60_000)]\ntools.update_issue(1, labels=labels)\nawait tools.aio.update_issue(2, labels=labels)');
+    expect(r.error).toBeUndefined();
+    expect(calls).toHaveLength(2);
+    for (const c of calls as { labels: string[] }[]) {
+      expect(c.labels).toHaveLength(60_000);
+      expect(c.labels[59_999]).toBe('lrxtykzd');
+    }
+  });
+
   it('behave the same in the aio variants', async () => {
     const { s, calls } = await recording();
     const r = await s.run('import asyncio\nawait asyncio.gather(tools.aio.update_issue(1), tools.aio.update_issue(2, body=None, title=None, limit=30))');

@@ -507,7 +507,9 @@ def _encode(value) -> str:
     """`json.dumps(value, ensure_ascii=False, allow_nan=False)`, compact, through one json C
     encoder made once: dumps builds a JSONEncoder per call, most of a small call's cost."""
     try:
-        return _json_encode(value, 0)[0]
+        # The encoder returns its text in pieces: one for a small value, several past about
+        # 200 kB (taking only the first sent the host a cut-off request).
+        return "".join(_json_encode(value, 0))
     except BaseException:
         _json_markers.clear()  # the circular-reference check's ids of the failed call
         raise
